@@ -1,0 +1,23 @@
+import { performance } from 'node:perf_hooks';
+
+/** Monotonic milliseconds (fractional). Wall-clock time is only recorded once, at session start. */
+export const monotonic = (): number => performance.now();
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Exponential backoff with full jitter bounds: base * 2^attempt, capped. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+  // Half fixed, half jitter: never a tight loop, never all clients at once.
+  return Math.round(exp / 2 + (random() * exp) / 2);
+}

@@ -1,0 +1,291 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
+import type { HeaderList, RequestEvent } from '../shared/events';
+import { describeNetworkError } from './errors';
+import type { EventSink } from './session';
+
+/**
+ * One instrumented HTTP exchange over node:http/https (not fetch: it hides the socket,
+ * and the socket events are where DNS/TCP/TLS/TTFB timings and wire byte counts come from).
+ * Emits `request`, `redirect`, `response` and `timing` events into the session; the caller
+ * reads the body (or streams it) and calls `finish()` at its end.
+ */
+export interface HttpRequestOptions {
+  url: URL;
+  method?: string;
+  headers?: HeaderList;
+  body?: string | Uint8Array;
+  purpose: RequestEvent['purpose'];
+  agent?: http.Agent;
+  insecure?: boolean;
+  /** Abort when the response headers have not arrived after this many ms (0 = no limit). */
+  headersTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Redirect policy. Cross-origin redirects are never followed unless 'all'. */
+  redirects?: 'none' | 'same-origin' | 'all';
+  maxRedirects?: number;
+  /** Do not log an `error` event when the request ends because `signal` aborted it: the caller reports what the abort meant (client timeout, close). */
+  quietAbort?: boolean;
+}
+
+export interface HttpExchange {
+  requestId: number;
+  res: http.IncomingMessage;
+  /** Final URL after redirects. */
+  url: URL;
+  /** Call when the body has been read (or the stream ended) to emit the timing event. */
+  finish(extra?: { heldMs?: number }): void;
+  /** Monotonic times (session clock) of the exchange's milestones. */
+  times: { start: number; sent: number; headers: number };
+  socket: Socket;
+}
+
+export const USER_AGENT = 'realtime-inspector/0.1';
+
+/** Header names removed before a request follows a redirect to another origin. */
+export const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'sec-websocket-protocol', 'x-api-key', 'x-auth-token', 'x-access-token']);
+
+export function responseHeaderBytes(res: http.IncomingMessage): number {
+  let n = `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage ?? ''}\r\n`.length;
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) n += Buffer.byteLength(raw[i]) + 2 + Buffer.byteLength(raw[i + 1]) + 2;
+  return n + 2;
+}
+
+export function rawHeaderList(raw: string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
+/** Parses the header block node wrote ("GET / HTTP/1.1\r\nA: b\r\n\r\n") into a list: exactly what went on the wire. */
+export function parseRequestHead(head: string): HeaderList {
+  const lines = head.split('\r\n').slice(1);
+  const out: HeaderList = [];
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    if (i > 0) out.push([l.slice(0, i), l.slice(i + 1).trim()]);
+  }
+  return out;
+}
+
+export function headerValue(headers: HeaderList | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const n = name.toLowerCase();
+  for (const [k, v] of headers) if (k.toLowerCase() === n) return v;
+  return undefined;
+}
+
+/** Sends one request and resolves with its response headers; follows redirects per policy. */
+export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Promise<HttpExchange> {
+  const policy = opts.redirects ?? 'same-origin';
+  const max = opts.maxRedirects ?? 5;
+  let url = opts.url;
+  let headers = opts.headers ?? [];
+  let method = opts.method ?? 'GET';
+  let body = opts.body;
+  for (let hop = 0; ; hop++) {
+    const ex = await httpRequestOnce(sink, { ...opts, url, headers, method, body });
+    const status = ex.res.statusCode ?? 0;
+    const location = ex.res.headers.location;
+    if (status < 300 || status > 399 || status === 304 || !location) return ex;
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      return ex;
+    }
+    const crossOrigin = next.origin !== url.origin;
+    const follow = hop < max && policy !== 'none' && (!crossOrigin || policy === 'all') && /^https?:$/.test(next.protocol);
+    const stripped: string[] = [];
+    let nextHeaders = headers;
+    if (follow && crossOrigin) {
+      nextHeaders = headers.filter(([k]) => {
+        const strip = CREDENTIAL_HEADERS.has(k.toLowerCase()) || sink.isCredentialHeader(k);
+        if (strip) stripped.push(`${k} header`);
+        return !strip;
+      });
+      for (const [k, v] of [...next.searchParams]) {
+        if (sink.redactor.contains(v)) {
+          next.searchParams.delete(k);
+          stripped.push(`query parameter ${k}`);
+        }
+      }
+    }
+    sink.emit({
+      type: 'redirect',
+      requestId: ex.requestId,
+      status,
+      from: sink.redactUrl(url.toString()),
+      to: sink.redactUrl(next.toString()),
+      crossOrigin,
+      followed: follow,
+      stripped,
+    });
+    if (!follow) return ex;
+    ex.res.resume();
+    ex.finish();
+    url = next;
+    headers = nextHeaders;
+    if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+    }
+  }
+}
+
+function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: string; headers: HeaderList }): Promise<HttpExchange> {
+  return new Promise((resolve, reject) => {
+    const { url } = opts;
+    const isHttps = url.protocol === 'https:';
+    if (!isHttps && url.protocol !== 'http:') {
+      reject(new Error(`unsupported scheme ${url.protocol} for an HTTP request (use http: or https:)`));
+      return;
+    }
+    const requestId = sink.nextRequestId();
+    const start = sink.now();
+    const times = { start, sent: start, headers: start };
+    let tDns: number | undefined;
+    let tTcp: number | undefined;
+    let tTls: number | undefined;
+    let reused = false;
+    let startRead = 0;
+    let settled = false;
+    const outHeaders: Record<string, string | string[]> = {};
+    let hasUA = false;
+    for (const [k, v] of opts.headers) {
+      if (k.toLowerCase() === 'user-agent') hasUA = true;
+      const prev = outHeaders[k];
+      outHeaders[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    if (!hasUA) outHeaders['User-Agent'] = USER_AGENT;
+    const bodyBytes = opts.body === undefined ? 0 : typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
+    if (opts.body !== undefined) outHeaders['Content-Length'] = String(bodyBytes);
+    const reqOpts: https.RequestOptions = {
+      method: opts.method,
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      port: url.port || (isHttps ? 443 : 80),
+      path: url.pathname + url.search,
+      headers: outHeaders,
+      agent: opts.agent,
+      rejectUnauthorized: !opts.insecure,
+      signal: opts.signal,
+    };
+    let req: http.ClientRequest;
+    try {
+      req = (isHttps ? https : http).request(reqOpts);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.headersTimeoutMs) {
+      timer = setTimeout(() => {
+        const e = new Error(`no response after ${opts.headersTimeoutMs} ms`) as NodeJS.ErrnoException;
+        e.code = 'TIMEOUT';
+        req.destroy(e);
+      }, opts.headersTimeoutMs);
+    }
+    req.on('socket', (sock: Socket) => {
+      reused = req.reusedSocket;
+      startRead = sock.bytesRead;
+      if (!reused) {
+        sock.once('lookup', () => (tDns = sink.now()));
+        sock.once('connect', () => (tTcp = sink.now()));
+        sock.once('secureConnect', () => (tTls = sink.now()));
+      }
+    });
+    req.on('finish', () => (times.sent = sink.now()));
+    req.on('error', (err) => {
+      if (timer) clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      if (opts.quietAbort && opts.signal?.aborted) {
+        reject(err);
+        return;
+      }
+      const msg = describeNetworkError(err, sink.redactUrl(url.toString()));
+      sink.emit({ type: 'error', requestId, code: (err as NodeJS.ErrnoException).code ?? 'NETWORK', message: sink.redact(msg), fatal: false });
+      reject(err);
+    });
+    req.on('response', (res) => {
+      if (timer) clearTimeout(timer);
+      settled = true;
+      times.headers = sink.now();
+      const sock = res.socket as Socket;
+      const headerBytes = responseHeaderBytes(res);
+      sink.emit({
+        type: 'response',
+        requestId,
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        httpVersion: res.httpVersion,
+        headers: sink.redactHeaders(rawHeaderList(res.rawHeaders)),
+        headerBytes,
+      });
+      let finished = false;
+      resolve({
+        requestId,
+        res,
+        url,
+        times,
+        socket: sock,
+        finish: (extra) => {
+          if (finished) return;
+          finished = true;
+          const end = sink.now();
+          const connectEnd = tTls ?? tTcp ?? start;
+          const sentAt = Math.max(times.sent, connectEnd);
+          sink.emit({
+            type: 'timing',
+            requestId,
+            dns: tDns === undefined ? undefined : tDns - start,
+            tcp: tTcp === undefined ? undefined : tTcp - (tDns ?? start),
+            tls: tTls === undefined || tTcp === undefined ? undefined : tTls - tTcp,
+            ttfb: times.headers - sentAt,
+            total: end - start,
+            bodyWireBytes: Math.max(0, sock.bytesRead - startRead - headerBytes),
+            reusedSocket: reused,
+            remoteAddress: sock.remoteAddress,
+            remotePort: sock.remotePort,
+            heldMs: extra?.heldMs,
+          });
+        },
+      });
+    });
+    req.end(opts.body);
+    const head = (req as unknown as { _header?: string })._header ?? '';
+    sink.emit({
+      type: 'request',
+      requestId,
+      purpose: opts.purpose,
+      method: opts.method,
+      url: sink.redactUrl(url.toString()),
+      headers: sink.redactHeaders(parseRequestHead(head)),
+      headerBytes: Buffer.byteLength(head),
+      bodyBytes,
+      body: opts.body === undefined ? undefined : sink.redact(typeof opts.body === 'string' ? opts.body.slice(0, 2000) : `(${bodyBytes} bytes binary)`),
+    });
+  });
+}
+
+/** Reads a whole body into one Buffer, failing past `limit` bytes. */
+export function readBody(res: http.IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    res.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > limit) {
+        res.destroy(new Error(`response body larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    res.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('response aborted by the server')));
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Keeps the secrets a session knows about and replaces them wherever they would be
+ * written: URLs, headers, messages, error texts. Redaction is by value, so a token is
+ * caught wherever it ended up (query string, cookie, subprotocol, first message).
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  constructor(readonly reveal = false) {}
+
+  /** Registers a secret value. Values shorter than 4 characters are ignored (they would redact ordinary text). */
+  add(secret: string | undefined): void {
+    if (secret && secret.length >= 4) this.secrets.add(secret);
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  /** Masked form of one secret: never contains it; keeps the last 4 characters of long ones so two tokens can be told apart. */
+  static mask(secret: string): string {
+    return secret.length >= 16 ? `«redacted …${secret.slice(-4)}»` : '«redacted»';
+  }
+
+  /** Replaces every known secret in `text` (also their URL-encoded forms) unless revealing. */
+  redact(text: string): string {
+    if (this.reveal || this.secrets.size === 0 || !text) return text;
+    let out = text;
+    for (const s of this.secrets) {
+      if (out.includes(s)) out = out.split(s).join(Redactor.mask(s));
+      const enc = encodeURIComponent(s);
+      if (enc !== s && out.includes(enc)) out = out.split(enc).join(Redactor.mask(s));
+    }
+    return out;
+  }
+
+  /** True when `text` holds a known secret. */
+  contains(text: string): boolean {
+    for (const s of this.secrets) if (text.includes(s) || text.includes(encodeURIComponent(s))) return true;
+    return false;
+  }
+
+  redactHeaders(headers: Array<[string, string]>): Array<[string, string]> {
+    return headers.map(([k, v]) => [k, isCredentialHeader(k) && !this.reveal ? redactCredentialHeader(k, v, this) : this.redact(v)]);
+  }
+}
+
+/** Header names that carry credentials whatever their value. */
+export function isCredentialHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return (
+    n === 'authorization' ||
+    n === 'proxy-authorization' ||
+    n === 'cookie' ||
+    n === 'set-cookie' ||
+    n === 'sec-websocket-protocol' ||
+    n === 'x-api-key' ||
+    n === 'x-auth-token' ||
+    n === 'x-access-token' ||
+    n === 'x-csrf-token'
+  );
+}
+
+function redactCredentialHeader(name: string, value: string, r: Redactor): string {
+  const n = name.toLowerCase();
+  // Sec-WebSocket-Protocol usually holds plain protocol names: only known secrets are masked there.
+  if (n === 'sec-websocket-protocol') return r.redact(value);
+  if (n === 'authorization' || n === 'proxy-authorization') {
+    const m = /^(\w+)\s+(.*)$/.exec(value);
+    return m ? `${m[1]} ${Redactor.mask(m[2])}` : Redactor.mask(value);
+  }
+  if (n === 'cookie') {
+    return value
+      .split(/;\s*/)
+      .map((pair) => {
+        const i = pair.indexOf('=');
+        return i < 0 ? pair : `${pair.slice(0, i)}=${Redactor.mask(pair.slice(i + 1))}`;
+      })
+      .join('; ');
+  }
+  if (n === 'set-cookie') {
+    const i = value.indexOf('=');
+    const semi = value.indexOf(';');
+    if (i < 0) return value;
+    const end = semi < 0 ? value.length : semi;
+    return `${value.slice(0, i)}=${Redactor.mask(value.slice(i + 1, end))}${value.slice(end)}`;
+  }
+  return Redactor.mask(value);
+}
+
+/** Query parameter names that commonly carry tokens; masked in logged URLs even when not registered. */
+const TOKEN_PARAMS = /^(access_token|token|auth|api_key|apikey|key|jwt|id_token|session|sig|signature|password|secret)$/i;
+
+/** Redacts known secrets, token-looking query parameters and URL passwords in a URL string (kept readable, not re-encoded). */
+export function redactUrl(url: string, r: Redactor): string {
+  if (r.reveal) return url;
+  let out = r.redact(url);
+  out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (whole, sep: string, name: string, value: string) => {
+    let key = name;
+    try {
+      key = decodeURIComponent(name);
+    } catch {
+      /* keep raw */
+    }
+    if (!TOKEN_PARAMS.test(key) || !value || value.startsWith('«redacted')) return whole;
+    let raw = value;
+    try {
+      raw = decodeURIComponent(value);
+    } catch {
+      /* keep raw */
+    }
+    return `${sep}${name}=${Redactor.mask(raw)}`;
+  });
+  // user:password@ in the authority
+  out = out.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:«redacted»@');
+  return out;
+}
