@@ -134,7 +134,9 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
       if (ev.direction === 'in') {
         s.messagesIn++;
         s.payloadBytesIn += ev.size;
-        s.overheadBytesIn += ev.overheadBytes ?? 0;
+        // Polling messages carry their request's HTTP headers in overheadBytes; those are already
+        // counted from the request/response events, so only other transports add them here.
+        if (!httpCarried(s)) s.overheadBytesIn += ev.overheadBytes ?? 0;
         pushSample(s.arrivalsT, ev.t);
         if (ev.sse) {
           if (ev.sse.id !== undefined && ev.sse.id !== '') s.sseWithId++;
@@ -143,7 +145,7 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
       } else {
         s.messagesOut++;
         s.payloadBytesOut += ev.size;
-        s.overheadBytesOut += ev.overheadBytes ?? 0;
+        if (!httpCarried(s) && ev.requestId === undefined) s.overheadBytesOut += ev.overheadBytes ?? 0;
       }
       if (ev.latencyMs !== undefined) pushSample(s.latencyMs, ev.latencyMs);
       break;
@@ -224,6 +226,10 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
     default:
       break;
   }
+}
+
+function httpCarried(s: SessionStats): boolean {
+  return s.transport === 'poll' || s.transport === 'long-poll';
 }
 
 /** Percentile (0..100) of a sample set, nearest-rank; NaN for no samples. */
