@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, afterEach, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 import type { InspectorEvent, PingPongEvent } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { ConnectError } from '../../src/transports/session';
+import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonWebsocketsEcho } from '../helpers/thirdParty';
 import { WebSocketSession, describeCloseCode, wsFrameOverhead } from '../../src/transports/websocket';
 
 // ---------------------------------------------------------------------------------------
@@ -769,52 +766,15 @@ describe('WebSocketSession: reconnect', () => {
 // ---------------------------------------------------------------------------------------
 // A WebSocket server not written here: Python's `websockets` (Debian: python3-websockets).
 
-function findPython(): string | undefined {
-  for (const exe of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(exe, ['-c', 'import websockets'], { stdio: 'ignore' });
-    if (r.status === 0) return exe;
-  }
-  return undefined;
-}
-
-const python = findPython();
-const PY_ECHO = `
-import asyncio, websockets
-async def echo(ws, *args):
-    async for m in ws:
-        await ws.send(m)
-async def main():
-    async with websockets.serve(echo, "127.0.0.1", 0) as server:
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.Future()
-asyncio.run(main())
-`;
+const python = findPythonWithWebsockets();
 
 describe('WebSocketSession against python websockets', () => {
-  let proc: ChildProcess | undefined;
-  let dir: string | undefined;
-  after(() => {
-    proc?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  let server: { port: number; stop(): void } | undefined;
+  after(() => server?.stop());
 
-  it('echoes text and binary, negotiates permessage-deflate, answers pings, closes cleanly', { skip: python ? false : 'python3 with the websockets module is not installed (CI: apt-get install -y python3-websockets)' }, async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ri-ws-py-'));
-    const file = join(dir, 'echo.py');
-    writeFileSync(file, PY_ECHO);
-    const p = spawn(python!, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc = p;
-    let stderr = '';
-    p.stderr!.on('data', (c: Buffer) => (stderr += c));
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      p.stdout!.on('data', (c: Buffer) => {
-        out += c;
-        const m = /^(\d+)\n/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      p.once('exit', (code) => reject(new Error(`python server exited (${code}): ${stderr}`)));
-    });
+  it('echoes text and binary, negotiates permessage-deflate, answers pings, closes cleanly', { skip: python ? false : PYTHON_WEBSOCKETS_MISSING }, async () => {
+    server = await startPythonWebsocketsEcho(python!);
+    const port = server.port;
     const s = session({ url: `ws://127.0.0.1:${port}/` });
     await s.connect();
     assert.ok(events(s, 'info').some((i) => i.key === 'permessage-deflate' && /negotiated/.test(i.message)));
