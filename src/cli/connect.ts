@@ -1,0 +1,208 @@
+import { parseArgs } from 'node:util';
+import type { InspectorEvent, TransportKind } from '../shared/events';
+import { computeHints } from '../shared/hintRules';
+import type { ConnectOptions } from '../shared/options';
+import { hexToBytes, toNdjsonLine } from '../shared/serialize';
+import { ConnectError, createSession, type Session } from '../transports/index';
+import { probeTransport } from '../transports/probe';
+import { UsageError, headersFrom, parseAuth, parseIntOption, parseTransport, transportFromScheme } from './args';
+import { formatEvent, formatHints, formatSummary, pickStyle } from './format';
+
+export const CONNECT_HELP = `Usage: realtime-inspector connect <url> [options]
+
+Connects to <url> and logs everything that crosses the wire until --duration,
+--max-messages, Ctrl-C, or the server ends the session.
+
+Options:
+  --transport poll|long-poll|sse|ws  Transport (default: ws for ws:/wss:, else probed)
+  --json                     Write the event stream as NDJSON, one event per line
+  --duration SECONDS         Stop after this many seconds
+  --max-messages N           Stop after N incoming messages
+  --send TEXT                Send TEXT after connecting (repeatable, in order)
+  --send-hex HEX             Send binary given as hex (repeatable)
+  --send-url URL             Polling/SSE: where --send posts to (HTTP POST)
+  --header "Name: value"     Extra request/handshake header (repeatable)
+  --auth METHOD:VALUE        query:NAME=TOKEN | bearer:TOKEN | cookie:NAME=VALUE |
+                             header:NAME=VALUE | subprotocol:TOKEN |
+                             first-message:TEXT | token-url:URL
+                             (any TOKEN/VALUE may be env:VAR to read it from the environment)
+  --token TOKEN              With first-message: replaces {{token}} in TEXT
+  --token-placement P        With token-url: bearer (default), query, cookie, subprotocol, first-message
+  --subprotocol P            WebSocket subprotocol to offer (repeatable)
+  --interval MS              Short polling interval (default 1000)
+  --hold-timeout MS          Long polling: client-side limit per held request (default 60000)
+  --timeout MS               Connect/handshake timeout (default 10000)
+  --reconnect                Reconnect with backoff after a drop (SSE reconnects by default)
+  --follow-redirects P       none | same-origin (default) | all (credentials stripped cross-origin)
+  --log-cap N                Events kept in memory (default 100000)
+  --insecure                 Accept invalid TLS certificates for this connection
+  --show-secrets             Show tokens in the log instead of redacting them
+  --ping-every MS            WebSocket: send a ping every MS
+  -v, --verbose              Show request and response headers
+  -h, --help                 This help
+
+Exit code 0 on a normal end; 1 with one line on stderr when the connection fails; 2 on a usage error.`;
+
+export interface RunResult {
+  code: number;
+  session?: Session;
+}
+
+export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Promise<RunResult> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      transport: { type: 'string', short: 't' },
+      json: { type: 'boolean' },
+      duration: { type: 'string' },
+      'max-messages': { type: 'string' },
+      send: { type: 'string', multiple: true },
+      'send-hex': { type: 'string', multiple: true },
+      'send-url': { type: 'string' },
+      header: { type: 'string', multiple: true, short: 'H' },
+      auth: { type: 'string' },
+      token: { type: 'string' },
+      'token-placement': { type: 'string' },
+      subprotocol: { type: 'string', multiple: true },
+      interval: { type: 'string' },
+      'hold-timeout': { type: 'string' },
+      timeout: { type: 'string' },
+      reconnect: { type: 'boolean' },
+      'follow-redirects': { type: 'string' },
+      'log-cap': { type: 'string' },
+      insecure: { type: 'boolean' },
+      'show-secrets': { type: 'boolean' },
+      'ping-every': { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(CONNECT_HELP + '\n');
+    return { code: 0 };
+  }
+  if (positionals.length !== 1) throw new UsageError('connect needs exactly one URL');
+  let url: URL;
+  try {
+    url = new URL(positionals[0]);
+  } catch {
+    throw new UsageError(`not a valid URL: ${JSON.stringify(positionals[0])}`);
+  }
+  if (!/^(https?|wss?):$/.test(url.protocol)) throw new UsageError(`unsupported scheme ${url.protocol} (use http, https, ws or wss)`);
+  const redirects = values['follow-redirects'];
+  if (redirects !== undefined && !['none', 'same-origin', 'all'].includes(redirects)) throw new UsageError('--follow-redirects must be none, same-origin or all');
+  const durationS = parseIntOption('duration', values.duration);
+  const maxMessages = parseIntOption('max-messages', values['max-messages'], 1);
+  const pingEvery = parseIntOption('ping-every', values['ping-every'], 1);
+  const sends: Array<string | Uint8Array> = [...(values.send ?? [])];
+  for (const h of values['send-hex'] ?? []) {
+    try {
+      sends.push(hexToBytes(h));
+    } catch (err) {
+      throw new UsageError(`--send-hex: ${(err as Error).message}`);
+    }
+  }
+  const auth = values.auth ? parseAuth(values.auth, { token: values.token, tokenPlacement: values['token-placement'] }) : undefined;
+  const st = pickStyle(io.stdout);
+  const errSt = pickStyle(io.stderr);
+
+  let transport: TransportKind | undefined = values.transport ? parseTransport(values.transport) : transportFromScheme(url);
+  if ((url.protocol === 'ws:' || url.protocol === 'wss:') && transport && transport !== 'ws') {
+    throw new UsageError(`${url.protocol} URLs are WebSocket; use http(s):// for ${transport}`);
+  }
+  if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (!transport) {
+    const probe = await probeTransport(url.toString(), { timeoutMs: 1500, insecure: values.insecure, headers: headersFrom(values.header) });
+    if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
+    transport = probe.transport;
+  }
+  const chosen: TransportKind = transport;
+
+  const options: ConnectOptions = {
+    url: url.toString(),
+    transport: chosen,
+    headers: headersFrom(values.header),
+    auth,
+    subprotocols: values.subprotocol ?? [],
+    intervalMs: parseIntOption('interval', values.interval, 1),
+    holdTimeoutMs: parseIntOption('hold-timeout', values['hold-timeout'], 1),
+    timeoutMs: parseIntOption('timeout', values.timeout, 1),
+    logCap: parseIntOption('log-cap', values['log-cap'], 1),
+    insecure: values.insecure ?? false,
+    showSecrets: values['show-secrets'] ?? false,
+    redirects: redirects as ConnectOptions['redirects'],
+    sendUrl: values['send-url'],
+    reconnect: values.reconnect ? { enabled: true } : undefined,
+  };
+  const session = createSession(options);
+  const write = values.json
+    ? (ev: InspectorEvent) => io.stdout.write(toNdjsonLine(ev) + '\n')
+    : (ev: InspectorEvent) => io.stdout.write(formatEvent(ev, st, { verbose: values.verbose }) + '\n');
+  // Replay what was logged before we subscribed (nothing today, but keeps the contract simple).
+  for (const ev of session.log) write(ev);
+  session.onEvent(write);
+
+  let incoming = 0;
+  let stopReason = '';
+  let lastFatal: string | undefined;
+  session.onEvent((ev) => {
+    if (ev.type === 'error' && ev.fatal) lastFatal = ev.message;
+  });
+  const stop = (why: string) => {
+    if (!stopReason) stopReason = why;
+    void session.close(1000, 'client done');
+  };
+  if (maxMessages !== undefined) {
+    session.onEvent((ev) => {
+      if (ev.type === 'message' && ev.direction === 'in' && ++incoming >= maxMessages) stop(`received ${maxMessages} messages`);
+    });
+  }
+  const onSigint = () => stop('interrupted');
+  process.once('SIGINT', onSigint);
+  let timer: NodeJS.Timeout | undefined;
+  let pinger: NodeJS.Timeout | undefined;
+  try {
+    try {
+      await session.connect();
+    } catch (err) {
+      // --max-messages can be reached by the very first answer (a long poll), before open:
+      // that is a normal end, not a failure.
+      if (!stopReason) {
+        const msg = err instanceof ConnectError || err instanceof Error ? err.message : String(err);
+        io.stderr.write(errSt.red(`error: ${session.redact(msg)}`) + '\n');
+        await session.close();
+        return { code: 1, session };
+      }
+    }
+    if (durationS !== undefined) timer = setTimeout(() => stop(`ran for ${durationS} s`), durationS * 1000);
+    for (const data of sends) {
+      if (stopReason) break;
+      try {
+        await session.send(data, { binary: typeof data !== 'string' });
+      } catch (err) {
+        io.stderr.write(errSt.red(`send failed: ${session.redact((err as Error).message)}`) + '\n');
+      }
+    }
+    if (pingEvery && !stopReason && 'ping' in session && typeof (session as { ping?: unknown }).ping === 'function') {
+      const pingable = session as unknown as { ping(): void };
+      pinger = setInterval(() => pingable.ping(), pingEvery);
+    }
+    await session.closed;
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (pinger) clearInterval(pinger);
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (!values.json) {
+    io.stdout.write('\n' + formatSummary(session.stats, session.log.dropped, st) + '\n');
+    const hints = computeHints({ stats: session.stats, options, events: session.log });
+    io.stdout.write('\n' + formatHints(hints, st) + '\n');
+    if (stopReason) io.stdout.write(st.dim(`Stopped: ${stopReason}.`) + '\n');
+  }
+  if (!stopReason && lastFatal) {
+    io.stderr.write(errSt.red(`error: ${lastFatal}`) + '\n');
+    return { code: 1, session };
+  }
+  return { code: 0, session };
+}

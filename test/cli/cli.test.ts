@@ -1,0 +1,238 @@
+/**
+ * The CLI as a user runs it: the built bundle (dist/cli.js) in a child process, against the
+ * embedded demo server and servers not written here, all on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as http from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startDemoServer, type DemoServer } from '../../src/demo/server';
+import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonWebsocketsEcho } from '../helpers/thirdParty';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c));
+    p.stderr.on('data', (c: Buffer) => (stderr += c));
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`realtime-inspector ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 20000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function ndjson(out: string): Array<Record<string, unknown>> {
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+before(() => {
+  if (!existsSync(cli)) {
+    const r = spawnSync(process.execPath, [join(root, 'esbuild.js')], { cwd: root, stdio: 'inherit' });
+    assert.equal(r.status, 0, 'building the CLI bundle failed');
+  }
+});
+
+describe('realtime-inspector: help and usage errors', () => {
+  it('prints help for the tool and for every command', async () => {
+    const top = await run(['--help']);
+    assert.equal(top.code, 0);
+    for (const cmd of ['start', 'connect', 'demo', 'probe', 'auth-matrix', 'compare']) {
+      assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+      const r = await run([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.match(r.stdout, new RegExp(`^Usage: realtime-inspector ${cmd}`), cmd);
+    }
+  });
+
+  it('exits 2 with one line for an unknown command, a bad flag, a bad URL, a bad auth spec', async () => {
+    for (const args of [['nope'], ['connect', 'ws://127.0.0.1:1/', '--bogus'], ['connect', 'not a url'], ['connect', 'ws://127.0.0.1:1/', '--auth', 'magic:x'], ['connect', 'ftp://x/'], ['connect', 'ws://127.0.0.1:1/', '--transport', 'sse']]) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+    }
+  });
+
+  it('exits 1 with one clear line when the connection fails', async () => {
+    const srv = http.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const r = await run(['connect', `ws://127.0.0.1:${port}/`]);
+    assert.equal(r.code, 1);
+    const errLines = r.stderr.trim().split('\n');
+    assert.equal(errLines.length, 1, r.stderr);
+    assert.match(errLines[0], /^error: Connection refused .*nothing is listening/);
+  });
+});
+
+describe('realtime-inspector connect: the four transports on the demo server', () => {
+  let demo: DemoServer;
+  before(async () => {
+    demo = await startDemoServer({ rate: 20 });
+  });
+  after(() => demo.close());
+
+  for (const transport of ['ws', 'sse', 'poll', 'long-poll'] as const) {
+    it(`${transport}: --json prints NDJSON with type and t, messages with direction, data, size, binary`, async () => {
+      const url = transport === 'ws' ? demo.urls.ws : transport === 'sse' ? demo.urls.sse : transport === 'poll' ? demo.urls.poll : demo.urls['long-poll'];
+      const r = await run(['connect', url, '--transport', transport, '--json', '--max-messages', '3', '--interval', '50']);
+      assert.equal(r.code, 0, r.stderr);
+      const events = ndjson(r.stdout);
+      assert.equal(events[0].type, 'session');
+      assert.equal(events[0].transport, transport);
+      for (const e of events) {
+        assert.equal(typeof e.type, 'string');
+        assert.equal(typeof e.t, 'number');
+      }
+      const msgs = events.filter((e) => e.type === 'message' && e.direction === 'in');
+      assert.ok(msgs.length >= 3, `at least 3 messages, got ${msgs.length}`);
+      for (const m of msgs) {
+        assert.equal(typeof m.data, 'string');
+        assert.equal(typeof m.size, 'number');
+        assert.equal(m.binary, false);
+        assert.equal(JSON.parse(m.data as string).kind, 'tick');
+      }
+      assert.ok(events.some((e) => e.type === 'request'), 'the request is logged');
+      assert.ok(events.some((e) => e.type === 'timing'), 'timings are logged');
+      assert.equal(events.at(-1)?.type, 'state');
+      assert.equal(events.at(-1)?.state, 'closed');
+    });
+  }
+
+  it('ws: --send goes out and its echo comes back; close carries code and reason', async () => {
+    const r = await run(['connect', demo.urls.wsEcho, '--json', '--send', 'hello there', '--max-messages', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const events = ndjson(r.stdout);
+    const out = events.find((e) => e.type === 'message' && e.direction === 'out');
+    const echo = events.find((e) => e.type === 'message' && e.direction === 'in');
+    assert.equal(out?.data, 'hello there');
+    assert.equal(echo?.data, 'hello there');
+    const close = events.find((e) => e.type === 'close');
+    assert.equal(close?.code, 1000);
+    assert.equal(typeof close?.reason, 'string');
+  });
+
+  it('binary: --send-hex arrives as base64 with binary true', async () => {
+    const r = await run(['connect', demo.urls.wsEcho, '--json', '--send-hex', 'de ad be ef', '--max-messages', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const echo = ndjson(r.stdout).find((e) => e.type === 'message' && e.direction === 'in');
+    assert.equal(echo?.binary, true);
+    assert.equal(echo?.encoding, 'base64');
+    assert.equal(echo?.data, '3q2+7w==');
+  });
+
+  it('a token in the query string is redacted in the log, and shown only with --show-secrets', async () => {
+    const url = demo.authUrl('ws', 'query');
+    const hidden = await run(['connect', url, '--auth', `query:access_token=${demo.demoToken}`, '--max-messages', '1', '--json']);
+    assert.equal(hidden.code, 0, hidden.stderr);
+    assert.ok(!hidden.stdout.includes(demo.demoToken), 'token must not be printed');
+    assert.match(hidden.stdout, /"type":"auth","[^\n]*query parameter/);
+    const shown = await run(['connect', url, '--auth', `query:access_token=${demo.demoToken}`, '--max-messages', '1', '--json', '--show-secrets']);
+    assert.ok(shown.stdout.includes(demo.demoToken));
+  });
+
+  it('the token can come from the environment and a rejected token is a clear failure', async () => {
+    const ok = await run(['connect', demo.authUrl('sse', 'bearer'), '--transport', 'sse', '--auth', 'bearer:env:RI_TEST_TOKEN', '--max-messages', '1'], { env: { RI_TEST_TOKEN: demo.demoToken } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(!ok.stdout.includes(demo.demoToken));
+    const bad = await run(['connect', demo.authUrl('sse', 'bearer'), '--transport', 'sse', '--auth', 'bearer:wrong-token-0123456789']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: .*401/);
+    assert.ok(!bad.stderr.includes('wrong-token-0123456789'), 'the rejected token is not echoed');
+  });
+
+  it('the readable log has no colour codes when not a terminal, and ends with a summary and hints', async () => {
+    const r = await run(['connect', demo.urls.poll, '--transport', 'poll', '--interval', '20', '--duration', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('\u001b['), 'no ANSI escapes');
+    assert.match(r.stdout, /Summary \(/);
+    assert.match(r.stdout, /polls +\d+:/);
+    assert.match(r.stdout, /Trade-off hints|No trade-off hints/);
+  });
+
+  it('probes the transport of an http URL', async () => {
+    const sse = await run(['probe', demo.urls.sse]);
+    assert.match(sse.stdout, /^sse: /);
+    const lp = await run(['probe', demo.urls['long-poll']]);
+    assert.match(lp.stdout, /^long-poll: /);
+    const poll = await run(['probe', demo.urls.poll]);
+    assert.match(poll.stdout, /^poll: /);
+  });
+});
+
+describe('realtime-inspector against servers not written here', () => {
+  const python = findPythonWithWebsockets();
+  let server: { port: number; stop(): void } | undefined;
+  after(() => server?.stop());
+
+  it('connects to a python websockets echo server', { skip: python ? false : PYTHON_WEBSOCKETS_MISSING }, async () => {
+    server = await startPythonWebsocketsEcho(python!);
+    const r = await run(['connect', `ws://127.0.0.1:${server.port}/`, '--json', '--send', '{"ping":1}', '--max-messages', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const echo = ndjson(r.stdout).find((e) => e.type === 'message' && e.direction === 'in');
+    assert.equal(echo?.data, '{"ping":1}');
+  });
+
+  it('long-polls an engine.io server', async () => {
+    const { attach } = await import('engine.io');
+    const srv = http.createServer();
+    const eio = attach(srv, { pingInterval: 300, pingTimeout: 1000 });
+    eio.on('connection', (socket: { send(data: string): void }) => {
+      setTimeout(() => socket.send('hello from engine.io'), 50);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      // The handshake answer carries the sid that every following poll must name.
+      const hs = await new Promise<string>((resolve, reject) => {
+        http.get(`http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling`, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+      const sid = (JSON.parse(hs.slice(1)) as { sid: string }).sid;
+      const r = await run(['connect', `http://127.0.0.1:${port}/engine.io/?EIO=4&transport=polling&sid=${sid}`, '--transport', 'long-poll', '--json', '--max-messages', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      const events = ndjson(r.stdout);
+      const msg = events.find((e) => e.type === 'message' && e.direction === 'in');
+      assert.match(String(msg?.data), /hello from engine\.io/);
+      assert.ok(events.some((e) => e.type === 'poll'), 'each answer is a poll verdict');
+    } finally {
+      eio.close();
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
+describe('realtime-inspector start (what npm start runs)', () => {
+  it('tours all four transports on the demo server and compares them', async () => {
+    const r = await run(['start', '--seconds', '1'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    for (const t of ['poll', 'long-poll', 'sse', 'ws']) assert.match(r.stdout, new RegExp(`━━ ${t}: `), t);
+    assert.match(r.stdout, /Comparison/);
+    assert.ok(!r.stdout.includes('demo-token-'), 'the demo token is redacted in the tour');
+  });
+});
