@@ -272,7 +272,7 @@ export class SseSession extends Session {
     this.attempt = 0;
     this.inspector.reset();
     this.unknownFieldNotices = 0;
-    conn.controller?.enqueue(CONTROL_RETRY_ZERO);
+    enqueueControl(conn, CONTROL_RETRY_ZERO);
     const res = conn.res;
     res.on('data', (chunk: Buffer) => this.onChunk(conn, chunk));
     res.on('end', () => this.streamEnded(conn, 'end'));
@@ -303,7 +303,7 @@ export class SseSession extends Session {
       return;
     }
     // Only ids reach eventsource (once per chunk), so it sends the right Last-Event-ID.
-    if (this.idDirty) conn.controller?.enqueue(Buffer.from(`id: ${this.lastId}\ndata\n\n`));
+    if (this.idDirty) enqueueControl(conn, Buffer.from(`id: ${this.lastId}\ndata\n\n`));
   }
 
   /** Hot path: one event object per SSE event, payload by reference. */
@@ -529,6 +529,20 @@ export class SseSession extends Session {
   private clearIdle(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+  }
+}
+
+/**
+ * Feeds eventsource's control stream. A listener may close the session while a chunk is
+ * being parsed (e.g. "stop after N messages"); eventsource then cancels the body, and
+ * enqueueing into it would throw out of the socket's data handler.
+ */
+function enqueueControl(conn: Connection, bytes: Uint8Array): void {
+  if (conn.done || !conn.controller) return;
+  try {
+    conn.controller.enqueue(bytes);
+  } catch {
+    // The body was cancelled (the session is closing).
   }
 }
 

@@ -533,6 +533,32 @@ describe('SseSession against real node:http servers', () => {
     assert.equal(close.by, 'client');
   });
 
+  it('close() from a message listener in the middle of a chunk neither throws nor loses what was logged', async () => {
+    // Several events with ids in ONE chunk: the listener closes on the first, the rest of the
+    // chunk is still being parsed (regression: enqueueing into the cancelled body threw).
+    const r = route((_req, res) => {
+      sseHead(res);
+      setTimeout(() => res.write('id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n'), 20);
+    });
+    const s = session(r.url);
+    const uncaught: Error[] = [];
+    const onUncaught = (e: Error) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      s.onEvent((ev) => {
+        if (ev.type === 'message' && ev.direction === 'in') void s.close();
+      });
+      await s.connect();
+      await closedWithin(s, 2000);
+      await new Promise((res) => setTimeout(res, 50));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    assert.deepEqual(uncaught, []);
+    assert.ok(all(s, 'message').length >= 1, 'the first event is kept');
+    assert.equal(all(s, 'state').at(-1)?.state, 'closed');
+  });
+
   it('send() posts to sendUrl as a separate HTTP request', async () => {
     const stream = route((_req, res) => {
       sseHead(res);
