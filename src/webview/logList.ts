@@ -1,0 +1,311 @@
+import type { EventRow } from '../shared/protocol';
+import { h } from './dom';
+import { fmtBytes, fmtClock, fmtMs } from './format';
+
+/** Fixed row height (px), as VS Code's lists. CSS uses the same value via --row-height. */
+export const ROW_HEIGHT = 22;
+/** Rows rendered above and below the visible ones so fast scrolling shows no gaps. */
+const OVERSCAN = 8;
+/**
+ * Browsers cap element heights (Chrome ~33.5M px, Firefox ~17.8M px). Past this, the scroll
+ * range is scaled: scrollTop maps linearly onto the row index instead of 1 px = 1 px.
+ */
+const MAX_SCROLL_PX = 8_000_000;
+
+const TYPE_ICONS: Partial<Record<EventRow['type'], string>> = {
+  session: 'play',
+  state: 'plug',
+  timing: 'watch',
+  close: 'close',
+  reconnect: 'debug-restart',
+  poll: 'sync',
+  auth: 'key',
+  redirect: 'arrow-swap',
+  error: 'error',
+  info: 'info',
+  comment: 'comment',
+  retry: 'history',
+};
+
+interface RowView {
+  el: HTMLDivElement;
+  time: HTMLSpanElement;
+  delta: HTMLSpanElement;
+  dirIcon: HTMLSpanElement;
+  type: HTMLSpanElement;
+  label: HTMLSpanElement;
+  size: HTMLSpanElement;
+  id: HTMLSpanElement;
+  preview: HTMLSpanElement;
+  row: EventRow | undefined;
+  prev: EventRow | undefined;
+}
+
+export interface LogListEvents {
+  select(row: EventRow, via: 'mouse' | 'keyboard'): void;
+  followChange(following: boolean): void;
+  /** After each render: how many rows of the view lie below the visible area. */
+  rendered(rowsBelow: number): void;
+}
+
+/**
+ * The virtualized frame log: a scroll viewport, a spacer that gives the scrollbar its full
+ * height, and a small pool of absolutely positioned rows that are recycled as it scrolls.
+ * Only the visible rows (+ overscan) exist in the DOM, whatever the number of items.
+ */
+export class LogList {
+  readonly el: HTMLDivElement;
+  private readonly spacer: HTMLDivElement;
+  private readonly pool: RowView[] = [];
+  private items: readonly EventRow[] = [];
+  private selected: number | undefined;
+  private _following = true;
+  /** Set when the user paused explicitly: reaching the bottom does not resume then. */
+  private pinned = false;
+  /** scrollTop we set ourselves; the scroll event it causes is not the user's. */
+  private expectTop = -1;
+  private frame = 0;
+
+  constructor(private readonly on: LogListEvents) {
+    this.spacer = h('div', { class: 'log-spacer' });
+    this.el = h('div', { id: 'log', class: 'log-viewport', tabindex: 0, role: 'listbox', 'aria-label': 'Frame log' }, this.spacer);
+    this.el.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    this.el.addEventListener('wheel', (e) => {
+      if (e.deltaY < 0 && this._following) this.setFollowing(false, false);
+    }, { passive: true });
+    this.el.addEventListener('click', (e) => this.onClick(e));
+    this.el.addEventListener('keydown', (e) => this.onKey(e));
+    // layout(), not render(): a following log stays at the bottom when the pane is resized.
+    new ResizeObserver(() => this.layout()).observe(this.el);
+  }
+
+  get following(): boolean {
+    return this._following;
+  }
+
+  get selectedSeq(): number | undefined {
+    return this.selected;
+  }
+
+  /** Replace the item list (same array may be passed after it grew). Renders on the next frame. */
+  setItems(items: readonly EventRow[]): void {
+    this.items = items;
+    this.schedule();
+  }
+
+  setSelected(seq: number | undefined): void {
+    this.selected = seq;
+    this.schedule();
+  }
+
+  /** Pause (pinned) or resume following the newest rows. */
+  setFollowing(on: boolean, pinned: boolean): void {
+    this.pinned = !on && pinned;
+    if (this._following !== on) {
+      this._following = on;
+      this.on.followChange(on);
+    }
+    if (on) this.schedule();
+  }
+
+  schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.layout();
+    });
+  }
+
+  /** Synchronous layout + render (tests and keyboard use it; normal updates go through schedule). */
+  layout(): void {
+    if (this.frame) {
+      cancelAnimationFrame(this.frame);
+      this.frame = 0;
+    }
+    const m = this.metrics();
+    this.spacer.style.height = `${m.spacerPx}px`;
+    if (this._following) this.scrollTo(Math.max(0, m.spacerPx - m.vh));
+    this.render();
+  }
+
+  /** Scrolls so that the row at `index` of the view is visible. */
+  reveal(index: number): void {
+    const m = this.metrics();
+    const top = this.topIndex(this.el.scrollTop, m);
+    if (index < top) this.scrollTo(this.scrollTopFor(index, m));
+    else if (index + 1 > top + m.perPage) this.scrollTo(this.scrollTopFor(index + 1 - m.perPage, m));
+    this.render();
+  }
+
+  /** Index of a seq in the view (rows arrive in seq order, so a binary search). */
+  indexOf(seq: number): number {
+    const a = this.items;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = a[mid].seq;
+      if (s === seq) return mid;
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private metrics(): { n: number; vh: number; perPage: number; spacerPx: number; scrollRange: number; indexRange: number } {
+    const n = this.items.length;
+    const vh = this.el.clientHeight;
+    const perPage = vh / ROW_HEIGHT;
+    const spacerPx = Math.min(n * ROW_HEIGHT, MAX_SCROLL_PX);
+    return { n, vh, perPage, spacerPx, scrollRange: Math.max(0, spacerPx - vh), indexRange: Math.max(0, n - perPage) };
+  }
+
+  /** Fractional index of the row at the top edge. Unscaled this is scrollTop / ROW_HEIGHT. */
+  private topIndex(scrollTop: number, m: ReturnType<LogList['metrics']>): number {
+    return m.scrollRange > 0 ? (Math.min(scrollTop, m.scrollRange) / m.scrollRange) * m.indexRange : 0;
+  }
+
+  private scrollTopFor(index: number, m: ReturnType<LogList['metrics']>): number {
+    return m.indexRange > 0 ? (Math.max(0, Math.min(index, m.indexRange)) / m.indexRange) * m.scrollRange : 0;
+  }
+
+  private scrollTo(top: number): void {
+    this.el.scrollTop = top;
+    this.expectTop = this.el.scrollTop;
+  }
+
+  private onScroll(): void {
+    const st = this.el.scrollTop;
+    if (Math.abs(st - this.expectTop) >= 1) {
+      this.expectTop = -1;
+      const atBottom = st + this.el.clientHeight >= this.el.scrollHeight - ROW_HEIGHT / 2;
+      if (!atBottom && this._following) this.setFollowing(false, false);
+      else if (atBottom && !this._following && !this.pinned) this.setFollowing(true, false);
+    }
+    this.render();
+  }
+
+  private render(): void {
+    const m = this.metrics();
+    const st = this.el.scrollTop;
+    const top = this.topIndex(st, m);
+    const first = Math.max(0, Math.floor(top) - OVERSCAN);
+    const last = Math.min(m.n, Math.ceil(top + m.perPage) + OVERSCAN);
+    const count = Math.max(0, last - first);
+    while (this.pool.length < count) this.pool.push(this.createRow());
+    for (let k = 0; k < this.pool.length; k++) {
+      const rv = this.pool[k];
+      if (k >= count) {
+        if (!rv.el.hidden) rv.el.hidden = true;
+        continue;
+      }
+      const idx = first + k;
+      const row = this.items[idx];
+      const prev = idx > 0 ? this.items[idx - 1] : undefined;
+      rv.el.hidden = false;
+      rv.el.style.transform = `translateY(${st + (idx - top) * ROW_HEIGHT}px)`;
+      if (rv.row !== row || rv.prev !== prev) this.fill(rv, row, prev);
+      const sel = row.seq === this.selected;
+      if (rv.el.classList.contains('selected') !== sel) {
+        rv.el.classList.toggle('selected', sel);
+        rv.el.setAttribute('aria-selected', String(sel));
+      }
+    }
+    const selView = this.pool.find((rv) => !rv.el.hidden && rv.row?.seq === this.selected);
+    if (selView) this.el.setAttribute('aria-activedescendant', selView.el.id);
+    else this.el.removeAttribute('aria-activedescendant');
+    this.on.rendered(Math.max(0, Math.floor(m.n - (top + m.perPage) + 0.01)));
+  }
+
+  private createRow(): RowView {
+    const cell = (cls: string): HTMLSpanElement => h('span', { class: `cell ${cls}` });
+    const rv: RowView = {
+      el: h('div', { class: 'row', role: 'option', id: `log-row-${this.pool.length}`, 'aria-selected': 'false' }),
+      time: cell('c-time'),
+      delta: cell('c-delta'),
+      dirIcon: h('span', { class: 'codicon', 'aria-hidden': 'true' }),
+      type: h('span', { class: 't-type' }),
+      label: h('span', { class: 't-label' }),
+      size: cell('c-size'),
+      id: cell('c-id'),
+      preview: cell('c-preview'),
+      row: undefined,
+      prev: undefined,
+    };
+    rv.el.append(rv.time, rv.delta, h('span', { class: 'cell c-dir' }, rv.dirIcon), h('span', { class: 'cell c-type' }, rv.type, rv.label), rv.size, rv.id, rv.preview);
+    this.el.appendChild(rv.el);
+    return rv;
+  }
+
+  private fill(rv: RowView, row: EventRow, prev: EventRow | undefined): void {
+    rv.row = row;
+    rv.prev = prev;
+    rv.el.dataset.seq = String(row.seq);
+    rv.el.className = `row${row.error || row.type === 'error' ? ' error' : ''}${row.seq === this.selected ? ' selected' : ''}`;
+    rv.time.textContent = fmtClock(row.t);
+    rv.delta.textContent = prev ? `+${fmtMs(row.t - prev.t)}` : '';
+    const dirIcon = row.type === 'error' ? 'error' : row.dir === 'in' ? 'arrow-down' : row.dir === 'out' ? 'arrow-up' : TYPE_ICONS[row.type] ?? 'circle-small';
+    rv.dirIcon.className = `codicon codicon-${dirIcon} dir-${row.dir || 'none'}`;
+    rv.dirIcon.title = row.dir === 'in' ? 'incoming' : row.dir === 'out' ? 'outgoing' : row.type;
+    rv.type.textContent = row.type;
+    rv.label.textContent = row.label && row.label !== row.type ? row.label : '';
+    rv.size.textContent = row.size >= 0 ? fmtBytes(row.size) : '';
+    rv.id.textContent = row.id ?? '';
+    rv.id.title = row.id !== undefined ? `SSE id ${row.id}` : '';
+    rv.preview.textContent = row.preview;
+    rv.preview.title = row.preview;
+  }
+
+  private onClick(e: MouseEvent): void {
+    const rowEl = (e.target as Element).closest('.row');
+    const rv = rowEl && this.pool.find((p) => p.el === rowEl);
+    if (!rv?.row) return;
+    this.el.focus({ preventScroll: true });
+    if (rv.row !== this.items[this.items.length - 1] && this._following) this.setFollowing(false, false);
+    this.selectRow(rv.row, 'mouse');
+  }
+
+  private selectRow(row: EventRow, via: 'mouse' | 'keyboard'): void {
+    this.selected = row.seq;
+    this.render();
+    this.on.select(row, via);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const n = this.items.length;
+    if (!n) return;
+    const m = this.metrics();
+    const page = Math.max(1, Math.floor(m.perPage) - 1);
+    let idx = this.selected !== undefined ? this.indexOf(this.selected) : -1;
+    const top = this.topIndex(this.el.scrollTop, m);
+    let next: number;
+    switch (e.key) {
+      case 'ArrowDown':
+        next = idx < 0 ? Math.ceil(top) : idx + 1;
+        break;
+      case 'ArrowUp':
+        next = idx < 0 ? Math.floor(top + m.perPage) - 1 : idx - 1;
+        break;
+      case 'PageDown':
+        next = (idx < 0 ? Math.ceil(top) : idx) + page;
+        break;
+      case 'PageUp':
+        next = (idx < 0 ? Math.ceil(top) : idx) - page;
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = n - 1;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+    idx = Math.max(0, Math.min(n - 1, next));
+    // Moving through the log is reading it: stop new rows from scrolling the selection away.
+    if (idx < n - 1 && this._following) this.setFollowing(false, false);
+    this.reveal(idx);
+    this.selectRow(this.items[idx], 'keyboard');
+  }
+}
