@@ -7,8 +7,10 @@ import { ConnectError, createSession, type Session } from '../transports/index';
 import { probeTransport } from '../transports/probe';
 import { UsageError, headersFrom, parseAuth, parseIntOption, parseTransport, transportFromScheme } from './args';
 import { formatEvent, formatHints, formatSummary, pickStyle } from './format';
+import { loadSavedConnection, parseVars, substituteVars, writeExports } from './recordings';
 
 export const CONNECT_HELP = `Usage: realtime-inspector connect <url> [options]
+       realtime-inspector connect --saved NAME [--env ENV] [--var k=v]... [options]
 
 Connects to <url> and logs everything that crosses the wire until --duration,
 --max-messages, Ctrl-C, or the server ends the session.
@@ -39,6 +41,14 @@ Options:
   --show-secrets             Show tokens in the log instead of redacting them
   --ping-every MS            WebSocket: send a ping every MS
   -v, --verbose              Show request and response headers
+  --har FILE                 Write the session as HAR 1.2 when it ends (redacted)
+  --ndjson FILE              Write the session as NDJSON when it ends (redacted)
+  --include-secrets          Keep tokens in --har/--ndjson exports
+  --saved NAME               Use a saved connection from the workspace file
+  --file PATH                Workspace file (default .vscode/realtime-inspector.json)
+  --env NAME                 Environment of the workspace file for {{variables}}
+  --var NAME=VALUE           Variable for {{NAME}} in the URL, headers, --send and --auth
+                             (repeatable; secret variables may also come from RI_VAR_<NAME>)
   -h, --help                 This help
 
 Exit code 0 on a normal end; 1 with one line on stderr when the connection fails; 2 on a usage error.`;
@@ -75,6 +85,13 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
       'show-secrets': { type: 'boolean' },
       'ping-every': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
+      har: { type: 'string' },
+      ndjson: { type: 'string' },
+      'include-secrets': { type: 'boolean' },
+      saved: { type: 'string' },
+      file: { type: 'string' },
+      env: { type: 'string' },
+      var: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -82,20 +99,14 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     io.stdout.write(CONNECT_HELP + '\n');
     return { code: 0 };
   }
-  if (positionals.length !== 1) throw new UsageError('connect needs exactly one URL');
-  let url: URL;
-  try {
-    url = new URL(positionals[0]);
-  } catch {
-    throw new UsageError(`not a valid URL: ${JSON.stringify(positionals[0])}`);
-  }
-  if (!/^(https?|wss?):$/.test(url.protocol)) throw new UsageError(`unsupported scheme ${url.protocol} (use http, https, ws or wss)`);
+  const vars = parseVars(values.var);
+  const sub = (text: string) => substituteVars(text, vars);
   const redirects = values['follow-redirects'];
   if (redirects !== undefined && !['none', 'same-origin', 'all'].includes(redirects)) throw new UsageError('--follow-redirects must be none, same-origin or all');
   const durationS = parseIntOption('duration', values.duration);
   const maxMessages = parseIntOption('max-messages', values['max-messages'], 1);
   const pingEvery = parseIntOption('ping-every', values['ping-every'], 1);
-  const sends: Array<string | Uint8Array> = [...(values.send ?? [])];
+  const sends: Array<string | Uint8Array> = (values.send ?? []).map(sub);
   for (const h of values['send-hex'] ?? []) {
     try {
       sends.push(hexToBytes(h));
@@ -103,38 +114,62 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
       throw new UsageError(`--send-hex: ${(err as Error).message}`);
     }
   }
-  const auth = values.auth ? parseAuth(values.auth, { token: values.token, tokenPlacement: values['token-placement'] }) : undefined;
   const st = pickStyle(io.stdout);
   const errSt = pickStyle(io.stderr);
-
-  let transport: TransportKind | undefined = values.transport ? parseTransport(values.transport) : transportFromScheme(url);
-  if ((url.protocol === 'ws:' || url.protocol === 'wss:') && transport && transport !== 'ws') {
-    throw new UsageError(`${url.protocol} URLs are WebSocket; use http(s):// for ${transport}`);
-  }
-  if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (!transport) {
-    const probe = await probeTransport(url.toString(), { timeoutMs: 1500, insecure: values.insecure, headers: headersFrom(values.header) });
-    if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
-    transport = probe.transport;
-  }
-  const chosen: TransportKind = transport;
-
-  const options: ConnectOptions = {
-    url: url.toString(),
-    transport: chosen,
-    headers: headersFrom(values.header),
-    auth,
-    subprotocols: values.subprotocol ?? [],
+  // Flags given on the command line; for a saved connection they override what the file says.
+  const flagOptions: Partial<ConnectOptions> = dropUndefined({
     intervalMs: parseIntOption('interval', values.interval, 1),
     holdTimeoutMs: parseIntOption('hold-timeout', values['hold-timeout'], 1),
     timeoutMs: parseIntOption('timeout', values.timeout, 1),
     logCap: parseIntOption('log-cap', values['log-cap'], 1),
-    insecure: values.insecure ?? false,
-    showSecrets: values['show-secrets'] ?? false,
+    insecure: values.insecure,
+    showSecrets: values['show-secrets'],
     redirects: redirects as ConnectOptions['redirects'],
-    sendUrl: values['send-url'],
+    sendUrl: values['send-url'] === undefined ? undefined : sub(values['send-url']),
     reconnect: values.reconnect ? { enabled: true } : undefined,
-  };
+  });
+
+  let options: ConnectOptions;
+  if (values.saved) {
+    if (positionals.length) throw new UsageError('--saved takes no URL: the saved connection has one');
+    options = await loadSavedConnection(values.saved, { file: values.file, env: values.env, vars, overrides: flagOptions });
+  } else {
+    if (positionals.length !== 1) throw new UsageError('connect needs exactly one URL (or --saved NAME)');
+    if (values.env) throw new UsageError('--env goes with --saved NAME (a saved connection); for a URL use --var');
+    let url: URL;
+    try {
+      url = new URL(sub(positionals[0]));
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`not a valid URL: ${JSON.stringify(positionals[0])}`);
+    }
+    if (!/^(https?|wss?):$/.test(url.protocol)) throw new UsageError(`unsupported scheme ${url.protocol} (use http, https, ws or wss)`);
+    const headers = headersFrom(values.header?.map(sub));
+    const auth = values.auth ? parseAuth(sub(values.auth), { token: values.token === undefined ? undefined : sub(values.token), tokenPlacement: values['token-placement'] }) : undefined;
+    let transport: TransportKind | undefined = values.transport ? parseTransport(values.transport) : transportFromScheme(url);
+    if ((url.protocol === 'ws:' || url.protocol === 'wss:') && transport && transport !== 'ws') {
+      throw new UsageError(`${url.protocol} URLs are WebSocket; use http(s):// for ${transport}`);
+    }
+    if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (!transport) {
+      const probe = await probeTransport(url.toString(), { timeoutMs: 1500, insecure: values.insecure, headers });
+      if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
+      transport = probe.transport;
+    }
+    const chosen: TransportKind = transport;
+    options = {
+      url: url.toString(),
+      transport: chosen,
+      headers,
+      auth,
+      subprotocols: values.subprotocol ?? [],
+      ...flagOptions,
+      // --var values named like credentials are secrets: redact them wherever they show up.
+      redactValues: Object.entries(vars)
+        .filter(([k]) => /token|secret|pass|key|auth|cookie|session|jwt/i.test(k))
+        .map(([, v]) => v),
+    };
+  }
   const session = createSession(options);
   const write = values.json
     ? (ev: InspectorEvent) => io.stdout.write(toNdjsonLine(ev) + '\n')
@@ -172,6 +207,7 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
         const msg = err instanceof ConnectError || err instanceof Error ? err.message : String(err);
         io.stderr.write(errSt.red(`error: ${session.redact(msg)}`) + '\n');
         await session.close();
+        writeExports(session, { har: values.har, ndjson: values.ndjson, includeSecrets: values['include-secrets'] }, { stderr: io.stderr });
         return { code: 1, session };
       }
     }
@@ -200,9 +236,14 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     io.stdout.write('\n' + formatHints(hints, st) + '\n');
     if (stopReason) io.stdout.write(st.dim(`Stopped: ${stopReason}.`) + '\n');
   }
+  writeExports(session, { har: values.har, ndjson: values.ndjson, includeSecrets: values['include-secrets'] }, io);
   if (!stopReason && lastFatal) {
     io.stderr.write(errSt.red(`error: ${lastFatal}`) + '\n');
     return { code: 1, session };
   }
   return { code: 0, session };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

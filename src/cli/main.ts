@@ -3,6 +3,7 @@ import { CONNECT_HELP, runConnect } from './connect';
 import { DEMO_HELP, runDemo } from './demo';
 import { START_HELP, runStart } from './start';
 import { PROBE_HELP, runProbe } from './probe';
+import { IMPORT_HELP, REPLAY_HELP, runImport, runReplay } from './recordings';
 import { AUTH_MATRIX_HELP, COMPARE_HELP, runAuthMatrixCommand, runCompareCommand } from './analysis';
 
 const HELP = `Usage: realtime-inspector <command> [options]
@@ -17,6 +18,8 @@ Commands:
   probe <url>              Guess the transport an http(s) endpoint speaks
   auth-matrix <url>        Try every token placement the transport allows, report accepted/rejected
   compare                  Run transports side by side against the same message source
+  import FILE              Print a recorded session (HAR, Chrome DevTools HAR, NDJSON) like a live one
+  replay FILE <url>        Send a recording's outgoing messages with their timing to a live endpoint
 
 Run 'realtime-inspector <command> --help' for a command's options.`;
 
@@ -29,6 +32,8 @@ const COMMANDS: Record<string, { run: Runner; help: string }> = {
   probe: { run: runProbe, help: PROBE_HELP },
   'auth-matrix': { run: runAuthMatrixCommand, help: AUTH_MATRIX_HELP },
   compare: { run: runCompareCommand, help: COMPARE_HELP },
+  import: { run: runImport, help: IMPORT_HELP },
+  replay: { run: runReplay, help: REPLAY_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

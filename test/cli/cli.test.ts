@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -56,7 +57,7 @@ describe('realtime-inspector: help and usage errors', () => {
   it('prints help for the tool and for every command', async () => {
     const top = await run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['start', 'connect', 'demo', 'probe', 'auth-matrix', 'compare']) {
+    for (const cmd of ['start', 'connect', 'demo', 'probe', 'auth-matrix', 'compare', 'import', 'replay']) {
       assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
       const r = await run([cmd, '--help']);
       assert.equal(r.code, 0, cmd);
@@ -178,6 +179,145 @@ describe('realtime-inspector connect: the four transports on the demo server', (
     assert.match(lp.stdout, /^long-poll: /);
     const poll = await run(['probe', demo.urls.poll]);
     assert.match(poll.stdout, /^poll: /);
+  });
+});
+
+describe('realtime-inspector: recordings, saved connections and variables', () => {
+  let demo: DemoServer;
+  let dir: string;
+  before(async () => {
+    demo = await startDemoServer({ rate: 20 });
+    dir = mkdtempSync(join(tmpdir(), 'ri-cli-rec-'));
+  });
+  after(async () => {
+    await demo.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--har and --ndjson write the session, redacted by default, with secrets only when asked', async () => {
+    const har = join(dir, 's.har');
+    const nd = join(dir, 's.ndjson');
+    const url = demo.authUrl('ws', 'query');
+    const r = await run(['connect', url, '--auth', `query:access_token=${demo.demoToken}`, '--send', 'hi', '--max-messages', '2', '--json', '--har', har, '--ndjson', nd]);
+    assert.equal(r.code, 0, r.stderr);
+    const harText = readFileSync(har, 'utf8');
+    const ndText = readFileSync(nd, 'utf8');
+    assert.ok(!harText.includes(demo.demoToken) && !ndText.includes(demo.demoToken), 'exports are redacted');
+    const harJson = JSON.parse(harText) as { log: { version: string; entries: Array<{ _webSocketMessages?: Array<{ type: string; opcode: number }> }> } };
+    assert.equal(harJson.log.version, '1.2');
+    const frames = harJson.log.entries.flatMap((e) => e._webSocketMessages ?? []);
+    assert.ok(frames.some((f) => f.type === 'send' && f.opcode === 1), 'the sent frame is in _webSocketMessages');
+    assert.equal(ndText, r.stdout, 'the NDJSON export is exactly what --json printed');
+
+    const withSecrets = join(dir, 'secret.ndjson');
+    const r2 = await run(['connect', url, '--auth', `query:access_token=${demo.demoToken}`, '--max-messages', '1', '--json', '--ndjson', withSecrets, '--include-secrets', '--show-secrets']);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.ok(readFileSync(withSecrets, 'utf8').includes(demo.demoToken));
+  });
+
+  it('import prints a recording like a live session, and --json gives the events back exactly', async () => {
+    const nd = join(dir, 'poll.ndjson');
+    const live = await run(['connect', demo.urls.poll, '--transport', 'poll', '--interval', '20', '--max-messages', '3', '--json', '--ndjson', nd]);
+    assert.equal(live.code, 0, live.stderr);
+    const back = await run(['import', nd, '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(back.stdout, live.stdout);
+    const readable = await run(['import', nd]);
+    assert.match(readable.stdout, /^Recording .*poll/);
+    assert.match(readable.stdout, /Summary \(/);
+  });
+
+  it('import reads a HAR written by Chrome DevTools (hand-written from the format)', async () => {
+    const file = join(dir, 'chrome.har');
+    const t0 = Date.UTC(2026, 10, 28, 9, 0, 0) / 1000;
+    writeFileSync(
+      file,
+      JSON.stringify({
+        log: {
+          version: '1.2',
+          creator: { name: 'WebInspector', version: '537.36' },
+          pages: [],
+          entries: [
+            {
+              startedDateTime: new Date(t0 * 1000).toISOString(),
+              time: 12,
+              _resourceType: 'websocket',
+              request: { method: 'GET', url: 'wss://chat.example.test/socket', httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
+              response: { status: 101, statusText: 'Switching Protocols', httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }], cookies: [], content: { size: 0, mimeType: 'x-unknown' }, redirectURL: '', headersSize: -1, bodySize: 0 },
+              cache: {},
+              timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: 12, receive: 0 },
+              _webSocketMessages: [
+                { type: 'send', time: t0 + 0.1, opcode: 1, data: '{"op":"join"}' },
+                { type: 'receive', time: t0 + 0.2, opcode: 1, data: '{"op":"joined"}' },
+                { type: 'receive', time: t0 + 0.3, opcode: 2, data: 'AAEC' },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    const r = await run(['import', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const msgs = ndjson(r.stdout).filter((e) => e.type === 'message');
+    assert.deepEqual(
+      msgs.map((m) => [m.direction, m.binary, m.data]),
+      [
+        ['out', false, '{"op":"join"}'],
+        ['in', false, '{"op":"joined"}'],
+        ['in', true, 'AAEC'],
+      ],
+    );
+  });
+
+  it('import of a file that is not a recording is a clear one-line error', async () => {
+    const file = join(dir, 'junk.har');
+    writeFileSync(file, '{"log": {"entries": "nope"}}');
+    const r = await run(['import', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: .*junk\.har is not a recording I can read/);
+    const missing = await run(['import', join(dir, 'nothing-here.ndjson')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*ENOENT/);
+  });
+
+  it('replay sends the recording\'s outgoing messages to a live endpoint and records the answers', async () => {
+    const nd = join(dir, 'ws.ndjson');
+    const rec = await run(['connect', demo.urls.wsEcho, '--json', '--send', 'one', '--send', 'two', '--max-messages', '2', '--ndjson', nd]);
+    assert.equal(rec.code, 0, rec.stderr);
+    const r = await run(['replay', nd, demo.urls.wsEcho, '--json', '--speed', '4', '--linger', '300']);
+    assert.equal(r.code, 0, r.stderr);
+    const events = ndjson(r.stdout);
+    assert.deepEqual(events.filter((e) => e.type === 'message' && e.direction === 'out').map((e) => e.data), ['one', 'two']);
+    assert.deepEqual(events.filter((e) => e.type === 'message' && e.direction === 'in').map((e) => e.data), ['one', 'two']);
+  });
+
+  it('--saved connects with an environment\'s variables; secret variables come from --var and never show', async () => {
+    const file = join(dir, 'realtime-inspector.json');
+    const port = new URL(demo.httpUrl).port;
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        connections: [{ name: 'feed', url: 'ws://{{host}}/auth/bearer/ws', transport: 'ws', auth: { method: 'bearer', token: '{{token}}' } }],
+        environments: [{ name: 'local', variables: { host: `127.0.0.1:${port}`, token: { secret: true } } }],
+      }),
+    );
+    const r = await run(['connect', '--saved', 'feed', '--file', file, '--env', 'local', '--var', `token=${demo.demoToken}`, '--max-messages', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(demo.demoToken));
+    assert.ok(ndjson(r.stdout).some((e) => e.type === 'message' && e.direction === 'in'));
+    const missing = await run(['connect', '--saved', 'feed', '--file', file, '--env', 'nope']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope/);
+  });
+
+  it('--var fills {{placeholders}} in a URL; an undefined one is a usage error naming it', async () => {
+    const port = new URL(demo.httpUrl).port;
+    const ok = await run(['connect', 'ws://127.0.0.1:{{port}}/echo', '--var', `port=${port}`, '--send', 'x', '--max-messages', '1', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bad = await run(['connect', 'ws://{{host}}/echo']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /\{\{host\}\} is not defined: give --var host=VALUE/);
   });
 });
 
