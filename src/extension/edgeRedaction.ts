@@ -14,6 +14,7 @@
  */
 import type { HeaderList, InspectorEvent } from '../shared/events';
 import type { AuthConfig, ConnectOptions } from '../shared/options';
+import { secretsOf } from '../shared/exportRedact';
 import { Redactor, isCredentialHeader, redactUrl } from '../transports/redact';
 
 const URL_IN_TEXT = /\b(?:https?|wss?):\/\/[^\s"'<>`]+/gi;
@@ -27,38 +28,10 @@ export class EdgeRedactor {
     this.r.add(value);
   }
 
-  /** Registers the secrets an auth configuration carries. */
+  /** Registers the secrets an auth configuration carries (the same list the session and the export use). */
   addAuth(auth: AuthConfig | undefined): void {
-    if (!auth) return;
-    switch (auth.method) {
-      case 'query':
-      case 'bearer':
-      case 'subprotocol':
-      case 'first-message':
-        this.addSecret(auth.token);
-        break;
-      case 'cookie':
-        this.addSecret(auth.value);
-        break;
-      case 'header':
-        this.addSecret(auth.value);
-        this.customHeaders.add(auth.name.toLowerCase());
-        break;
-      case 'token-url':
-        if (auth.body) {
-          this.addSecret(auth.body);
-          try {
-            const j = JSON.parse(auth.body) as unknown;
-            if (j && typeof j === 'object') for (const v of Object.values(j)) if (typeof v === 'string') this.addSecret(v);
-          } catch {
-            // Not JSON: the whole body is the secret, registered above.
-          }
-        }
-        this.addHeaders(auth.headers);
-        break;
-      case 'none':
-        break;
-    }
+    for (const secret of secretsOf({ auth })) this.addSecret(secret);
+    if (auth?.method === 'header') this.customHeaders.add(auth.name.toLowerCase());
   }
 
   /** Registers the values of credential headers the user typed (Authorization, Cookie, X-API-Key, ...). */
