@@ -91,6 +91,27 @@ export interface TimingEvent extends EventBase {
   remotePort?: number;
   /** How long the server held the request (long polling): from request written to response headers. */
   heldMs?: number;
+  /** Through a proxy: `dns`/`tcp` are to the proxy, and this is its CONNECT exchange (request written → tunnel open). */
+  proxy?: number;
+}
+
+/** A server certificate as the client saw it, with why it was refused (or accepted anyway). */
+export interface TlsCertificate {
+  /** "CN=example.com, O=Example" */
+  subject: string;
+  issuer: string;
+  /** ISO 8601. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
+  /** subjectAltName as the certificate lists it ("DNS:example.com, IP Address:127.0.0.1"). */
+  altNames?: string;
+  selfSigned: boolean;
+  /** OpenSSL/Node verification code: DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ... */
+  code: string;
+  /** The reason in words. */
+  reason: string;
 }
 
 /** One message (a WebSocket data frame/message, an SSE event, or a poll body carrying data). */
@@ -212,6 +233,8 @@ export interface ErrorEvent extends EventBase {
   detail?: string;
   /** True when the session cannot continue. */
   fatal: boolean;
+  /** The refused server certificate, when the failure was its verification. */
+  tls?: TlsCertificate;
 }
 
 /** Something worth a line in the log that is not one of the above: negotiated extension, subprotocol echo, proxy used, ... */
@@ -219,6 +242,8 @@ export interface InfoEvent extends EventBase {
   type: 'info';
   message: string;
   key?: string;
+  /** key 'tls-insecure': the invalid certificate accepted for this connection. */
+  tls?: TlsCertificate;
 }
 
 export type InspectorEvent =

@@ -41,6 +41,11 @@ export interface ReconnectOptions {
   maxAttempts: number;
 }
 
+export interface ProxyOptions {
+  url: string;
+  noProxy?: string[];
+}
+
 export interface ConnectOptions {
   url: string;
   transport: TransportKind;
@@ -68,10 +73,22 @@ export interface ConnectOptions {
   reconnect?: Partial<ReconnectOptions>;
   /** Accept invalid TLS certificates for this connection only. */
   insecure?: boolean;
+  /** Extra certificate authorities (PEM) trusted for this connection only, on top of Node's bundled roots. */
+  ca?: string | string[];
+  /**
+   * HTTP(S) proxy for every request and WebSocket of this connection: always a CONNECT tunnel,
+   * so the origin sees the exact bytes this client wrote. `url` may carry user:password
+   * (sent as Proxy-Authorization, never logged). `noProxy` entries bypass it: host names,
+   * domains (".example.com" or "example.com" match subdomains too), host:port, IPs, CIDR
+   * ranges, or "*". src/transports/proxyEnv.ts builds this from HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
+   */
+  proxy?: ProxyOptions;
   /** Follow redirects: never, same origin only (default), or across origins (credentials stripped). */
   redirects?: 'none' | 'same-origin' | 'all';
   /** Show secrets in the log instead of redacting them. */
   showSecrets?: boolean;
+  /** Further secret values to redact wherever they appear (e.g. secret environment variables substituted into the URL, headers or messages). */
+  redactValues?: string[];
   /** Ring buffer cap (events). */
   logCap?: number;
   /** Polling/SSE: where "send" posts to (the other half of a two-way channel). */

@@ -2,6 +2,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { HeaderList, RequestEvent } from '../shared/events';
+import { DEFAULTS } from '../shared/options';
+import { DialError, agentProtocol, describeStall, dialConnector, dialTraceOf, formatCertificate, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
 import type { EventSink } from './session';
 
@@ -27,6 +29,22 @@ export interface HttpRequestOptions {
   maxRedirects?: number;
   /** Do not log an `error` event when the request ends because `signal` aborted it: the caller reports what the abort meant (client timeout, close). */
   quietAbort?: boolean;
+  /** Filled in as the exchange progresses, so a caller with its own time limit can say where it stalled (see describeStall). */
+  progress?: HttpProgress;
+}
+
+/** How far an exchange got: its socket (once assigned), how it was opened, bytes of answer so far. */
+export interface HttpProgress {
+  socket?: Socket;
+  dial?: DialTrace;
+  reused?: boolean;
+  /** socket.bytesRead when the request got the socket. */
+  startRead?: number;
+}
+
+/** Bytes of answer an exchange received so far. */
+export function progressBytes(p: HttpProgress): number {
+  return p.socket ? p.socket.bytesRead - (p.startRead ?? 0) : 0;
 }
 
 export interface HttpExchange {
@@ -39,6 +57,8 @@ export interface HttpExchange {
   /** Monotonic times (session clock) of the exchange's milestones. */
   times: { start: number; sent: number; headers: number };
   socket: Socket;
+  /** Set when the answer is a redirect that was not followed: why, in one sentence (secrets redacted). */
+  redirectRefused?: string;
 }
 
 export const USER_AGENT = 'realtime-inspector/0.1';
@@ -97,12 +117,20 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
       return ex;
     }
     const crossOrigin = next.origin !== url.origin;
-    const follow = hop < max && policy !== 'none' && (!crossOrigin || policy === 'all') && /^https?:$/.test(next.protocol);
+    let follow = hop < max && policy !== 'none' && (!crossOrigin || policy === 'all') && /^https?:$/.test(next.protocol);
     const stripped: string[] = [];
     let nextHeaders = headers;
+    // A body that carries the credential (first-message auth sent over HTTP) cannot be
+    // stripped from a 307/308 without changing the request: such a hop is not followed.
+    const keepsBody = body !== undefined && !(status === 303 || ((status === 301 || status === 302) && method === 'POST'));
+    const bodyHasSecret = keepsBody && sink.redactor.size > 0 && sink.redactor.contains(typeof body === 'string' ? body : Buffer.from(body!).toString('latin1'));
+    if (follow && crossOrigin && bodyHasSecret) {
+      follow = false;
+      stripped.push('request body (it carries the credential): redirect not followed');
+    }
     if (follow && crossOrigin) {
-      nextHeaders = headers.filter(([k]) => {
-        const strip = CREDENTIAL_HEADERS.has(k.toLowerCase()) || sink.isCredentialHeader(k);
+      nextHeaders = headers.filter(([k, v]) => {
+        const strip = CREDENTIAL_HEADERS.has(k.toLowerCase()) || sink.isCredentialHeader(k) || sink.redactor.contains(v);
         if (strip) stripped.push(`${k} header`);
         return !strip;
       });
@@ -123,7 +151,19 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
       followed: follow,
       stripped,
     });
-    if (!follow) return ex;
+    if (!follow) {
+      const to = sink.redactUrl(next.toString());
+      ex.redirectRefused = !/^https?:$/.test(next.protocol)
+        ? `The server redirected (${status}) to ${to}, which is not an http(s) URL.`
+        : hop >= max
+          ? `Too many redirects (more than ${max}); stopped at ${to}.`
+          : policy === 'none'
+            ? `The server redirected (${status}) to ${to}; redirects are turned off for this connection.`
+            : bodyHasSecret && policy === 'all'
+              ? `The server redirected (${status}) to another origin (${to}); not followed: the request body carries the credential, and a ${status} must resend it unchanged.`
+              : `The server redirected (${status}) to another origin (${to}); not followed because redirects are limited to the same origin (allow all redirects to follow it without credentials).`;
+      return ex;
+    }
     ex.res.resume();
     ex.finish();
     url = next;
@@ -149,6 +189,8 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     let tDns: number | undefined;
     let tTcp: number | undefined;
     let tTls: number | undefined;
+    let dialed: DialTrace | undefined;
+    let socket: Socket | undefined;
     let reused = false;
     let startRead = 0;
     let settled = false;
@@ -162,6 +204,13 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     if (!hasUA) outHeaders['User-Agent'] = USER_AGENT;
     const bodyBytes = opts.body === undefined ? 0 : typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
     if (opts.body !== undefined) outHeaders['Content-Length'] = String(bodyBytes);
+    // Sockets come from dial() (proxy tunnel, verified TLS with the certificate shown on
+    // failure): through the caller's or the session's keep-alive agent for this protocol, or
+    // one connection for this request when there is neither.
+    const settings = sink.options;
+    const insecure = opts.insecure ?? settings?.insecure;
+    let agent = opts.agent && agentProtocol(opts.agent) === url.protocol ? opts.agent : undefined;
+    agent ??= sink.httpAgent?.(url);
     const reqOpts: https.RequestOptions = {
       method: opts.method,
       protocol: url.protocol,
@@ -169,10 +218,13 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       port: url.port || (isHttps ? 443 : 80),
       path: url.pathname + url.search,
       headers: outHeaders,
-      agent: opts.agent,
-      rejectUnauthorized: !opts.insecure,
+      agent,
+      rejectUnauthorized: !insecure,
       signal: opts.signal,
     };
+    if (!agent) {
+      reqOpts.createConnection = dialConnector(sink, isHttps, { insecure, ca: settings?.ca, proxy: settings?.proxy, timeoutMs: settings?.timeoutMs ?? DEFAULTS.timeoutMs }) as unknown as https.RequestOptions['createConnection'];
+    }
     let req: http.ClientRequest;
     try {
       req = (isHttps ? https : http).request(reqOpts);
@@ -182,16 +234,27 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     }
     let timer: NodeJS.Timeout | undefined;
     if (opts.headersTimeoutMs) {
+      const ms = opts.headersTimeoutMs;
       timer = setTimeout(() => {
-        const e = new Error(`no response after ${opts.headersTimeoutMs} ms`) as NodeJS.ErrnoException;
+        // Which step it is stuck in: connecting, the proxy, TLS, or a server that answers too slowly.
+        const got = socket ? socket.bytesRead - startRead : 0;
+        const e = new Error(dialed || socket ? describeStall(dialed, ms, got, 'response') : `no connection within ${ms} ms`) as NodeJS.ErrnoException;
         e.code = 'TIMEOUT';
         req.destroy(e);
-      }, opts.headersTimeoutMs);
+      }, ms);
     }
     req.on('socket', (sock: Socket) => {
       reused = req.reusedSocket;
+      socket = sock;
       startRead = sock.bytesRead;
-      if (!reused) {
+      dialed = reused ? undefined : dialTraceOf(sock);
+      if (opts.progress) {
+        opts.progress.socket = sock;
+        opts.progress.dial = dialed;
+        opts.progress.reused = reused;
+        opts.progress.startRead = startRead;
+      }
+      if (!reused && !dialed) {
         sock.once('lookup', () => (tDns = sink.now()));
         sock.once('connect', () => (tTcp = sink.now()));
         sock.once('secureConnect', () => (tTls = sink.now()));
@@ -207,7 +270,9 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
         return;
       }
       const msg = describeNetworkError(err, sink.redactUrl(url.toString()));
-      sink.emit({ type: 'error', requestId, code: (err as NodeJS.ErrnoException).code ?? 'NETWORK', message: sink.redact(msg), fatal: false });
+      const cert = err instanceof DialError ? err.tls : undefined;
+      const detail = cert ? formatCertificate(cert) : err instanceof DialError ? err.detail : undefined;
+      sink.emit({ type: 'error', requestId, code: (err as NodeJS.ErrnoException).code ?? 'NETWORK', message: sink.redact(msg), detail: detail && sink.redact(detail), tls: cert, fatal: false });
       reject(err);
     });
     req.on('response', (res) => {
@@ -236,14 +301,21 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
           if (finished) return;
           finished = true;
           const end = sink.now();
-          const connectEnd = tTls ?? tTcp ?? start;
+          const d = dialed;
+          const base = d ? Math.min(d.start, start) : start;
+          const dns = d ? d.dns : tDns;
+          const tcp = d ? d.tcp : tTcp;
+          const tunnel = d?.proxy;
+          const secured = d ? d.tls : tTls;
+          const connectEnd = secured ?? tunnel ?? tcp ?? start;
           const sentAt = Math.max(times.sent, connectEnd);
           sink.emit({
             type: 'timing',
             requestId,
-            dns: tDns === undefined ? undefined : tDns - start,
-            tcp: tTcp === undefined ? undefined : tTcp - (tDns ?? start),
-            tls: tTls === undefined || tTcp === undefined ? undefined : tTls - tTcp,
+            dns: dns === undefined ? undefined : dns - base,
+            tcp: tcp === undefined ? undefined : tcp - (dns ?? base),
+            proxy: tunnel === undefined || tcp === undefined ? undefined : tunnel - tcp,
+            tls: secured === undefined || tcp === undefined ? undefined : secured - (tunnel ?? tcp),
             ttfb: times.headers - sentAt,
             total: end - start,
             bodyWireBytes: Math.max(0, sock.bytesRead - startRead - headerBytes),

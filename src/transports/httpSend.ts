@@ -45,6 +45,7 @@ export async function sendOverHttp(session: Session, sendUrl: string | undefined
     redacted: logged !== data ? true : undefined,
   });
   const status = ex.res.statusCode ?? 0;
+  if (ex.redirectRefused) throw new Error(`The send URL answered ${status}: ${ex.redirectRefused}`);
   if (status < 200 || status > 299) {
     throw new Error(`The send URL answered ${status} ${ex.res.statusMessage ?? ''}: ${session.redact(answer.toString('utf8', 0, 200))}`);
   }

@@ -5,12 +5,17 @@
  */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** Every form a secret is written in: as is, encodeURIComponent, and the form encoding URLSearchParams uses (it also escapes ~!'() and writes spaces as +). */
+  private readonly forms = new Map<string, string[]>();
 
   constructor(readonly reveal = false) {}
 
   /** Registers a secret value. Values shorter than 4 characters are ignored (they would redact ordinary text). */
   add(secret: string | undefined): void {
-    if (secret && secret.length >= 4) this.secrets.add(secret);
+    if (!secret || secret.length < 4 || this.secrets.has(secret)) return;
+    this.secrets.add(secret);
+    const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams([['', secret]]).toString().slice(1)]);
+    this.forms.set(secret, [...forms]);
   }
 
   get size(): number {
@@ -26,17 +31,15 @@ export class Redactor {
   redact(text: string): string {
     if (this.reveal || this.secrets.size === 0 || !text) return text;
     let out = text;
-    for (const s of this.secrets) {
-      if (out.includes(s)) out = out.split(s).join(Redactor.mask(s));
-      const enc = encodeURIComponent(s);
-      if (enc !== s && out.includes(enc)) out = out.split(enc).join(Redactor.mask(s));
+    for (const [s, forms] of this.forms) {
+      for (const f of forms) if (out.includes(f)) out = out.split(f).join(Redactor.mask(s));
     }
     return out;
   }
 
   /** True when `text` holds a known secret. */
   contains(text: string): boolean {
-    for (const s of this.secrets) if (text.includes(s) || text.includes(encodeURIComponent(s))) return true;
+    for (const forms of this.forms.values()) for (const f of forms) if (text.includes(f)) return true;
     return false;
   }
 
@@ -90,6 +93,31 @@ function redactCredentialHeader(name: string, value: string, r: Redactor): strin
 
 /** Query parameter names that commonly carry tokens; masked in logged URLs even when not registered. */
 const TOKEN_PARAMS = /^(access_token|token|auth|api_key|apikey|key|jwt|id_token|session|sig|signature|password|secret)$/i;
+
+/**
+ * The secret parts of a credential header's value: the token after the scheme of an
+ * Authorization header, each cookie value, the whole value of an API-key header. Cookie
+ * values shorter than 8 characters are left out: `lang=en` is not worth masking "en" in
+ * every payload (the header itself is masked whatever its value).
+ */
+export function credentialValues(name: string, value: string): string[] {
+  const n = name.toLowerCase();
+  if (n === 'sec-websocket-protocol') return [];
+  if (n === 'authorization' || n === 'proxy-authorization') return [/^\w+\s+(.*)$/.exec(value)?.[1] ?? value];
+  if (n === 'cookie') return value.split(/;\s*/).map((p) => p.slice(p.indexOf('=') + 1)).filter((v) => v.length >= 8);
+  if (n === 'set-cookie') {
+    const eq = value.indexOf('=');
+    const semi = value.indexOf(';');
+    const v = eq < 0 ? '' : value.slice(eq + 1, semi < 0 ? undefined : semi);
+    return v.length >= 8 ? [v] : [];
+  }
+  return [value];
+}
+
+/** True for query parameter names that commonly carry tokens (the ones redactUrl masks). */
+export function isTokenParam(name: string): boolean {
+  return TOKEN_PARAMS.test(name);
+}
 
 /** Redacts known secrets, token-looking query parameters and URL passwords in a URL string (kept readable, not re-encoded). */
 export function redactUrl(url: string, r: Redactor): string {

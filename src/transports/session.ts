@@ -1,10 +1,11 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
 import type { ConnectionState, EventInit, HeaderList, InspectorEvent, TransportKind } from '../shared/events';
 import { EventLog } from '../shared/eventLog';
-import { DEFAULTS, type AuthConfig, type ConnectOptions, type ReconnectOptions } from '../shared/options';
+import { secretsOf } from '../shared/exportRedact';
+import { DEFAULTS, type ConnectOptions, type ReconnectOptions } from '../shared/options';
 import { createStats, updateStats, type SessionStats } from '../shared/stats';
 import { monotonic } from './clock';
+import { createDialAgent } from './dial';
 import { Redactor, isCredentialHeader, redactUrl } from './redact';
 
 /** What transports and the HTTP helper write into. */
@@ -18,6 +19,10 @@ export interface EventSink {
   redactHeaders(headers: HeaderList): HeaderList;
   /** Credential header names of this session (standard ones plus a custom auth header). */
   isCredentialHeader(name: string): boolean;
+  /** Connection settings (TLS trust, proxy, timeout) the HTTP helper applies to every connection. */
+  readonly options?: Pick<ConnectOptions, 'insecure' | 'ca' | 'proxy' | 'timeoutMs'>;
+  /** The session's keep-alive agent for this URL's protocol (sockets opened by dial()). */
+  httpAgent?(url: URL): http.Agent;
 }
 
 export type EventListener = (ev: InspectorEvent) => void;
@@ -60,7 +65,10 @@ export abstract class Session implements EventSink {
     this.log = new EventLog(options.logCap ?? DEFAULTS.logCap);
     this.stats = createStats();
     this.redactor = new Redactor(options.showSecrets ?? false);
-    registerSecrets(this.redactor, options.auth);
+    // Auth tokens, secret variables and credentials typed into the headers by hand: one list,
+    // shared with the export's redaction (a credential echoed in a payload must be masked too).
+    for (const secret of secretsOf(options)) this.redactor.add(secret);
+    registerProxySecrets(this.redactor, options.proxy?.url);
     if (options.auth?.method === 'header') this.customCredentialHeader = options.auth.name.toLowerCase();
   }
 
@@ -157,6 +165,14 @@ export abstract class Session implements EventSink {
       options: extra,
     });
     this.emit({ type: 'state', state: 'connecting', previous: 'closed' });
+    const bad = fetchBadPort(this.options.url);
+    if (bad !== undefined) {
+      this.emit({
+        type: 'info',
+        key: 'bad-port',
+        message: `Port ${bad} is on the fetch standard's list of "bad ports": browsers (fetch, EventSource, WebSocket) refuse to connect to it, so a web page could never reach this endpoint. This client (node:http) has no such list and connects anyway.`,
+      });
+    }
   }
 
   /** Opens the connection. Resolves once open; rejects with ConnectError (after logging an error event) when it cannot. */
@@ -173,54 +189,69 @@ export abstract class Session implements EventSink {
     }
     this.abort.abort();
     await this.shutdown(code, reason);
+    this.destroyAgent();
     this.finish();
   }
 
   protected abstract shutdown(code?: number, reason?: string): Promise<void>;
 
-  /** Keep-alive agent for this session's HTTP requests (polls reuse one socket, as a browser would). */
-  private _agent?: http.Agent;
-  protected agentFor(url: URL): http.Agent {
-    if (!this._agent) {
-      const opts = { keepAlive: true, maxSockets: 4, rejectUnauthorized: !this.options.insecure };
-      this._agent = url.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+  /**
+   * Keep-alive agents for this session's HTTP requests (polls reuse one socket, as a browser
+   * would), one per protocol so a redirect from http: to https: keeps working. Their sockets
+   * come from dial(): proxy, CA and `insecure` apply to this session only.
+   */
+  private readonly agents = new Map<string, http.Agent>();
+  httpAgent(url: URL): http.Agent {
+    const protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'https:' : 'http:';
+    let agent = this.agents.get(protocol);
+    if (!agent) {
+      const o = this.options;
+      agent = createDialAgent(this, protocol, { insecure: o.insecure, ca: o.ca, proxy: o.proxy, timeoutMs: o.timeoutMs ?? DEFAULTS.timeoutMs });
+      this.agents.set(protocol, agent);
     }
-    return this._agent;
+    return agent;
+  }
+  protected agentFor(url: URL): http.Agent {
+    return this.httpAgent(url);
   }
   protected destroyAgent(): void {
-    this._agent?.destroy();
-    this._agent = undefined;
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
 }
 
-function registerSecrets(r: Redactor, auth: AuthConfig | undefined): void {
-  if (!auth) return;
-  switch (auth.method) {
-    case 'query':
-    case 'bearer':
-    case 'subprotocol':
-    case 'first-message':
-      r.add(auth.token);
-      break;
-    case 'cookie':
-      r.add(auth.value);
-      break;
-    case 'header':
-      r.add(auth.value);
-      break;
-    case 'token-url':
-      // The fetched token is registered when it arrives; the request body may hold credentials too.
-      if (auth.body) {
-        try {
-          const j = JSON.parse(auth.body) as Record<string, unknown>;
-          for (const v of Object.values(j)) if (typeof v === 'string') r.add(v);
-        } catch {
-          r.add(auth.body);
-        }
+/** The password of a proxy URL (user:password@) is a secret like any token. */
+function registerProxySecrets(r: Redactor, proxyUrl: string | undefined): void {
+  if (!proxyUrl) return;
+  try {
+    const u = new URL(proxyUrl);
+    if (u.password) {
+      r.add(u.password);
+      try {
+        r.add(decodeURIComponent(u.password));
+      } catch {
+        // Keep the raw form only.
       }
-      for (const [k, v] of auth.headers ?? []) if (isCredentialHeader(k)) r.add(v.replace(/^\w+\s+/, ''));
-      break;
-    case 'none':
-      break;
+    }
+  } catch {
+    // An invalid proxy URL is reported when a connection tries it.
   }
 }
+
+/** Ports browsers refuse (https://fetch.spec.whatwg.org/#bad-port); the same list Node's fetch (undici) refuses. */
+const BAD_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514,
+  515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+function fetchBadPort(raw: string): number | undefined {
+  try {
+    const u = new URL(raw);
+    if (!u.port) return undefined;
+    const p = Number(u.port);
+    return BAD_PORTS.has(p) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

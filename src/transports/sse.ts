@@ -417,9 +417,12 @@ export class SseSession extends Session {
     }
     const type = res.headers['content-type'];
     const statusText = `${status}${res.statusMessage ? ' ' + res.statusMessage : ''}`;
-    const code = status !== 200 ? 'HTTP_STATUS' : 'BAD_CONTENT_TYPE';
-    const message =
-      status !== 200
+    // A redirect the policy refused is the real reason, not "3xx instead of an event stream".
+    const refused = conn.ex.redirectRefused;
+    const code = refused ? 'REDIRECT_REFUSED' : status !== 200 ? 'HTTP_STATUS' : 'BAD_CONTENT_TYPE';
+    const message = refused
+      ? `${refused} Not reconnecting.`
+      : status !== 200
         ? `The server answered ${statusText} (${type ? `Content-Type ${type}` : 'no Content-Type'}) instead of an event stream; not reconnecting.`
         : `The server answered 200 with ${type ? `Content-Type ${JSON.stringify(type)}` : 'no Content-Type'} instead of text/event-stream; not reconnecting.`;
     void readPrefix(res, PREVIEW_BYTES, PREVIEW_WAIT_MS).then((bytes) => {

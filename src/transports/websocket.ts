@@ -1,11 +1,12 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
-import { oneLine, truncate, utf8Length, type HeaderList, type MessageEvent } from '../shared/events';
+import { oneLine, truncate, utf8Length, type HeaderList, type MessageEvent, type TlsCertificate } from '../shared/events';
 import { DEFAULTS } from '../shared/options';
 import { applyAuth } from './auth';
 import { backoffDelay } from './clock';
+import { DialError, describeStall, dial, formatCertificate, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
 import { CREDENTIAL_HEADERS, USER_AGENT, parseRequestHead, rawHeaderList, responseHeaderBytes } from './http';
 import { ConnectError, Session } from './session';
@@ -25,6 +26,12 @@ const ERROR_BODY_BYTES = 4096;
 /** How long to wait for that body before giving up on it. */
 const ERROR_BODY_WAIT_MS = 2000;
 const MAX_REDIRECTS = 5;
+/**
+ * Most fragments one message may have. ws's client default is unlimited: a server sending a
+ * 100 MB message as 1-byte fragments would make 100 million buffers. 65,536 is four times
+ * ws's own server default and far beyond what real servers send.
+ */
+const MAX_FRAGMENTS = 65_536;
 
 /** Bytes of frame header for a payload of this length (RFC 6455 §5.2); masked adds the 4-byte key (client to server). */
 export function wsFrameOverhead(payloadLength: number, masked: boolean): number {
@@ -81,12 +88,27 @@ const FRAME_ERRORS: Record<string, { words: string; status: number }> = {
   WS_ERR_UNEXPECTED_RSV_2_3: { words: 'the reserved bits RSV2/RSV3 are set', status: 1002 },
   WS_ERR_INVALID_OPCODE: { words: 'a frame has an invalid or unexpected opcode', status: 1002 },
   WS_ERR_EXPECTED_FIN: { words: 'a control frame (close/ping/pong) is fragmented', status: 1002 },
-  WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: { words: 'a control frame carries more than 125 bytes', status: 1002 },
+  WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: { words: 'a control frame (close/ping/pong) carries more than 125 bytes', status: 1002 },
   WS_ERR_EXPECTED_MASK: { words: 'a frame is not masked although it must be', status: 1002 },
   WS_ERR_UNEXPECTED_MASK: { words: 'the server masked a frame (servers must not mask)', status: 1002 },
   WS_ERR_INVALID_CLOSE_CODE: { words: 'the close frame carries an invalid close code', status: 1002 },
-  WS_ERR_TOO_MANY_BUFFERED_PARTS: { words: 'a message is split into too many fragments', status: 1009 },
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: { words: `a message is split into more than ${MAX_FRAGMENTS} fragments`, status: 1008 },
 };
+
+/** The same code can stand for different faults: the library's message tells them apart. */
+function frameErrorWords(code: string, message: string): { words: string; status: number } | undefined {
+  if (code === 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH' && /length 1$/.test(message)) {
+    return { words: 'a close frame carries a 1-byte payload (a close payload is empty, or a 2-byte code plus an optional reason)', status: 1002 };
+  }
+  if (code === 'WS_ERR_INVALID_CLOSE_CODE') {
+    const m = /status code (\d+)/.exec(message);
+    if (m) return { words: `the close frame carries close code ${m[1]}, which may not be sent on the wire (valid: 1000-1003, 1007-1014, 3000-4999)`, status: 1002 };
+  }
+  if (code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS' && /chunks/.test(message)) {
+    return { words: 'too much data arrived faster than it could be processed', status: 1008 };
+  }
+  return FRAME_ERRORS[code];
+}
 
 /** A failed handshake: a ConnectError that also knows which exchange it belongs to. */
 class HandshakeError extends ConnectError {
@@ -95,6 +117,7 @@ class HandshakeError extends ConnectError {
     code: string,
     readonly requestId?: number,
     readonly detail?: string,
+    readonly tls?: TlsCertificate,
   ) {
     super(message, code);
   }
@@ -160,7 +183,7 @@ export class WebSocketSession extends Session {
     } catch (err) {
       const e = this.asConnectError(err);
       if (this.userClosing) throw new ConnectError('Closed by the client before the connection opened.', 'ABORTED');
-      this.emit({ type: 'error', code: e.code, message: e.message, requestId: e.requestId, detail: e.detail, fatal: true });
+      this.emit({ type: 'error', code: e.code, message: e.message, requestId: e.requestId, detail: e.detail, tls: e.tls, fatal: true });
       this.setState('closed');
       throw e;
     }
@@ -365,9 +388,7 @@ export class WebSocketSession extends Session {
       const shownUrl = this.redactUrl(url.toString());
       const requestId = this.nextRequestId();
       const start = this.now();
-      let tDns: number | undefined;
-      let tTcp: number | undefined;
-      let tTls: number | undefined;
+      let dialed: DialTrace | undefined;
       let tResponse: number | undefined;
       let socket: net.Socket | undefined;
       let socketError: NodeJS.ErrnoException | undefined;
@@ -389,13 +410,18 @@ export class WebSocketSession extends Session {
       };
       const emitTiming = (): void => {
         const end = tResponse ?? this.now();
-        const sentAt = tTls ?? tTcp ?? start;
+        const tDns = dialed?.dns;
+        const tTcp = dialed?.tcp;
+        const tProxy = dialed?.proxy;
+        const tTls = dialed?.tls;
+        const sentAt = tTls ?? tProxy ?? tTcp ?? start;
         this.emit({
           type: 'timing',
           requestId,
           dns: tDns === undefined ? undefined : tDns - start,
           tcp: tTcp === undefined ? undefined : tTcp - (tDns ?? start),
-          tls: tTls === undefined || tTcp === undefined ? undefined : tTls - tTcp,
+          proxy: tProxy === undefined || tTcp === undefined ? undefined : tProxy - tTcp,
+          tls: tTls === undefined || tTcp === undefined ? undefined : tTls - (tProxy ?? tTcp),
           ttfb: tResponse === undefined ? undefined : tResponse - sentAt,
           total: end - start,
           reusedSocket: false,
@@ -403,16 +429,7 @@ export class WebSocketSession extends Session {
           remotePort: socket?.remotePort,
         });
       };
-      const timer = setTimeout(() => {
-        const host = url.host;
-        const msg =
-          tTcp === undefined
-            ? `Could not connect to ${host} within ${timeoutMs} ms.`
-            : secure && tTls === undefined
-              ? `The TLS handshake with ${host} did not finish within ${timeoutMs} ms.`
-              : `No answer to the WebSocket handshake within ${timeoutMs} ms: ${shownUrl} accepted the connection but never responded.`;
-        fail(new HandshakeError(msg, 'TIMEOUT', requestId));
-      }, timeoutMs);
+      const timer = setTimeout(() => fail(new HandshakeError(this.stallMessage(dialed, socket, timeoutMs, shownUrl), 'TIMEOUT', requestId)), timeoutMs);
 
       let closedResolve!: () => void;
       let sendErrors = 0;
@@ -433,20 +450,25 @@ export class WebSocketSession extends Session {
       };
       this.conn = conn;
 
-      const createConnection = (opts: ConnectionOpts): net.Socket => {
-        // As ws's own netConnect/tlsConnect: `path` here is the HTTP path, not a Unix socket.
-        const copts: ConnectionOpts = { ...opts, path: undefined } as ConnectionOpts;
-        if (secure && !copts.servername && copts.servername !== '') copts.servername = net.isIP(copts.host ?? '') ? '' : copts.host;
-        const s = secure ? tls.connect(copts) : net.connect(copts);
-        socket = s;
-        s.on('error', (e: NodeJS.ErrnoException) => {
-          socketError = e;
-          conn.socketError = e;
+      // node:http calls this with a callback (ws passes it through): the socket is handed over
+      // once dial() has gone through the proxy and verified TLS, so nothing is written before.
+      const createConnection = (opts: ConnectionOpts, oncreate: (err: Error | null, s?: net.Socket) => void): undefined => {
+        const host = String(opts.host ?? url.hostname).replace(/^\[|\]$/g, '');
+        const port = Number(opts.port) || (secure ? 443 : 80);
+        dialed = dial(this, { host, port, secure }, { insecure: o.insecure, ca: o.ca, proxy: o.proxy, timeoutMs }, (err, s) => {
+          if (s) {
+            socket = s;
+            s.on('error', (e: NodeJS.ErrnoException) => {
+              socketError = e;
+              conn.socketError = e;
+            });
+          } else if (err) {
+            socketError = err as NodeJS.ErrnoException;
+            conn.socketError = socketError;
+          }
+          oncreate(err, s);
         });
-        s.once('lookup', () => (tDns = this.now()));
-        s.once('connect', () => (tTcp = this.now()));
-        if (secure) s.once('secureConnect', () => (tTls = this.now()));
-        return s;
+        return undefined;
       };
 
       const headers: Record<string, string> = {};
@@ -479,6 +501,7 @@ export class WebSocketSession extends Session {
         rejectUnauthorized: !o.insecure,
         followRedirects: false,
         skipUTF8Validation: false,
+        maxFragments: MAX_FRAGMENTS,
         // Pongs are sent below so the log shows them.
         autoPong: false,
         closeTimeout: CLOSE_WAIT_MS,
@@ -512,7 +535,7 @@ export class WebSocketSession extends Session {
       // Always listening: ws throws an unhandled 'error' otherwise.
       ws.on('error', (err: Error) => {
         if (!conn.opened) {
-          fail(this.handshakeError(err, requestId, target, shownUrl, timeoutMs, tTcp !== undefined));
+          fail(this.handshakeError(err, requestId, target, shownUrl, timeoutMs, dialed, socket));
           return;
         }
         if (!conn.retired) this.onConnError(conn, err);
@@ -591,8 +614,12 @@ export class WebSocketSession extends Session {
         if (conn.retired) return;
         const buf = data as Buffer;
         const size = buf.length;
+        // seq and t are declared in the literal (emit() fills them): stamping an object without
+        // them grows it by an out-of-object property store per message, which showed in the
+        // benchmark's GC time. Same keys, same order as before.
         if (isBinary) {
-          this.emit({ type: 'message', direction: 'in', size, binary: true, data: buf, opcode: 2, overheadBytes: wsFrameOverhead(size, false) });
+          const bin: MessageEvent = { type: 'message', direction: 'in', size, binary: true, data: buf, opcode: 2, overheadBytes: wsFrameOverhead(size, false), seq: 0, t: 0 };
+          this.emit(bin);
           return;
         }
         const text = buf.toString();
@@ -603,7 +630,8 @@ export class WebSocketSession extends Session {
             return;
           }
         }
-        this.emit({ type: 'message', direction: 'in', size, binary: false, data: text, opcode: 1, overheadBytes: wsFrameOverhead(size, false) });
+        const ev: MessageEvent = { type: 'message', direction: 'in', size, binary: false, data: text, opcode: 1, overheadBytes: wsFrameOverhead(size, false), seq: 0, t: 0 };
+        this.emit(ev);
       });
 
       ws.on('ping', (data: Buffer) => {
@@ -644,7 +672,7 @@ export class WebSocketSession extends Session {
   /** Errors on an open connection: frame/protocol errors (ws then closes), or sender failures. */
   private onConnError(conn: Conn, err: Error): void {
     const code = (err as NodeJS.ErrnoException).code ?? 'WS_ERROR';
-    const known = FRAME_ERRORS[code];
+    const known = frameErrorWords(code, err.message);
     const fatal = !this.reconnectOptions.enabled;
     if (known) {
       conn.protocolError = known;
@@ -724,7 +752,7 @@ export class WebSocketSession extends Session {
     } catch (err) {
       if (this.userClosing) return;
       const e = this.asConnectError(err);
-      this.emit({ type: 'error', code: e.code, message: `Reconnect attempt ${this.attempts} failed: ${e.message}`, requestId: e.requestId, detail: e.detail, fatal: false });
+      this.emit({ type: 'error', code: e.code, message: `Reconnect attempt ${this.attempts} failed: ${e.message}`, requestId: e.requestId, detail: e.detail, tls: e.tls, fatal: false });
       this.scheduleReconnect(e.message);
     }
   }
@@ -742,19 +770,17 @@ export class WebSocketSession extends Session {
   }
 
   /** ws handshake failures in plain words. */
-  private handshakeError(err: Error, requestId: number, target: Target, shownUrl: string, timeoutMs: number, connected: boolean): HandshakeError {
+  private handshakeError(err: Error, requestId: number, target: Target, shownUrl: string, timeoutMs: number, dialed: DialTrace | undefined, socket: net.Socket | undefined): HandshakeError {
     const e = err as NodeJS.ErrnoException;
     const offered = this.redact(target.protocols.join(', '));
     const browsers = 'browsers close this connection (RFC 6455 §4.1)';
+    if (err instanceof DialError) {
+      const detail = err.tls ? formatCertificate(err.tls) : err.detail;
+      return new HandshakeError(this.redact(describeNetworkError(err, shownUrl)), err.code, requestId, detail && this.redact(detail), err.tls);
+    }
     switch (err.message) {
       case 'Opening handshake has timed out':
-        return new HandshakeError(
-          connected
-            ? `No answer to the WebSocket handshake within ${timeoutMs} ms: ${shownUrl} accepted the connection but never responded.`
-            : `Could not connect to ${target.url.host} within ${timeoutMs} ms.`,
-          'TIMEOUT',
-          requestId,
-        );
+        return new HandshakeError(this.stallMessage(dialed, socket, timeoutMs, shownUrl), 'TIMEOUT', requestId);
       case 'Server sent no subprotocol':
         return new HandshakeError(
           `The server did not echo a subprotocol (offered: ${offered}): ${browsers}.${target.tokenProtocol ? ' With the token in Sec-WebSocket-Protocol the server must answer with one of the offered protocols.' : ''}`,
@@ -781,6 +807,18 @@ export class WebSocketSession extends Session {
     }
     if (e.code) return new HandshakeError(this.redact(describeNetworkError(err, shownUrl)), e.code, requestId);
     return new HandshakeError(`The WebSocket handshake with ${shownUrl} failed: ${this.redact(err.message)}.`, 'HANDSHAKE_FAILED', requestId);
+  }
+
+  /** What a handshake still unanswered after `ms` is stuck on, in one sentence. */
+  private stallMessage(dialed: DialTrace | undefined, socket: net.Socket | undefined, ms: number, shownUrl: string): string {
+    const got = socket?.bytesRead ?? 0;
+    if (dialed && dialed.tcp !== undefined && (!dialed.via || dialed.proxy !== undefined) && (!dialed.secure || dialed.tls !== undefined)) {
+      return got > 0
+        ? `The answer to the WebSocket handshake did not finish within ${ms} ms: only ${got} bytes of it arrived from ${shownUrl} (the server answers too slowly).`
+        : `No answer to the WebSocket handshake within ${ms} ms: ${shownUrl} accepted the connection but never responded.`;
+    }
+    const phrase = describeStall(dialed, ms, got, 'answer');
+    return `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
   }
 
   /** A non-101, non-redirect answer: status, what it looks like, and the start of its body. */

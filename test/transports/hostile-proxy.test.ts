@@ -1,0 +1,286 @@
+/**
+ * Hostile and broken endpoints, part 4: proxies. Every transport through a REAL proxy on
+ * loopback (Debian's tinyproxy, run in the foreground with a generated config), a proxy that
+ * wants credentials, one that refuses CONNECT, one that is down; NO_PROXY matching; and
+ * proxyFromEnv.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
+import type { TransportKind } from '../../src/shared/events';
+import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../../src/transports/proxyEnv';
+import { ALL, assertCleanFailure, assertNoSecret, closedPort, connectFails, events, httpServer, makeCerts, onCleanup, open, removeDir, urlFor, waitFor, which, type Certs, type HttpServer } from './hostile-helpers';
+
+const tinyproxy = which('tinyproxy');
+const skipProxy = tinyproxy ? false : 'tinyproxy is not installed (CI: apt-get install -y tinyproxy)';
+
+interface Proxy {
+  url: string;
+  port: number;
+  /** Everything tinyproxy logged (LogLevel Connect logs each CONNECT). */
+  output(): string;
+  /** Resolves once tinyproxy logged a line holding all of `parts` (its log arrives through a pipe, a little later). */
+  saw(...parts: string[]): Promise<void>;
+}
+
+const procs: ChildProcess[] = [];
+const dirs: string[] = [];
+after(() => {
+  for (const p of procs) p.kill();
+  for (const d of dirs) removeDir(d);
+});
+
+/** Starts tinyproxy in the foreground on a free loopback port with `extra` config lines. */
+async function startTinyproxy(extra: string[] = []): Promise<Proxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-tinyproxy-'));
+  dirs.push(dir);
+  const port = await closedPort();
+  const conf = join(dir, 'tinyproxy.conf');
+  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'Allow 127.0.0.1', 'LogLevel Connect', 'MaxClients 64', ...extra, ''].join('\n'));
+  const proc = spawn(tinyproxy!, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c));
+  proc.stderr!.on('data', (c: Buffer) => (out += c));
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect({ host: '127.0.0.1', port }, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`tinyproxy did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  onCleanup(() => {
+    proc.kill();
+  });
+  const saw = async (...parts: string[]): Promise<void> => {
+    const until = Date.now() + 5000;
+    while (!out.split('\n').some((line) => parts.every((p) => line.includes(p)))) {
+      if (Date.now() > until) throw new Error(`tinyproxy never logged ${parts.join(' … ')}: ${out.slice(-800)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { url: `http://127.0.0.1:${port}`, port, output: () => out, saw };
+}
+
+/** An origin answering every transport, plain or TLS. */
+async function origin(tls?: { key: string; cert: string }): Promise<HttpServer> {
+  const wss = new WebSocketServer({ noServer: true });
+  const srv = await httpServer(
+    (req, res) => {
+      if (req.url?.startsWith('/sse')) {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write('data: via proxy\n\n');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ messages: ['via proxy'] }));
+    },
+    tls ? () => https.createServer(tls) : undefined,
+  );
+  srv.server.on('upgrade', (req, socket: Duplex, head: Buffer) => wss.handleUpgrade(req, socket, head, (ws) => ws.send('via proxy')));
+  onCleanup(() => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  });
+  return srv;
+}
+
+const PATH: Record<TransportKind, string> = { ws: '/ws', sse: '/sse', poll: '/poll', 'long-poll': '/long-poll' };
+
+describe('hostile: through a real proxy (tinyproxy)', { skip: skipProxy }, () => {
+  let certs: Certs | undefined;
+  before(() => {
+    if (which('openssl')) certs = makeCerts();
+  });
+  after(() => {
+    if (certs) removeDir(certs.dir);
+  });
+
+  it('every transport, plain and TLS, goes through a CONNECT tunnel; the log says so and times it', async () => {
+    const proxy = await startTinyproxy();
+    const plain = await origin();
+    const secure = certs ? await origin(certs.good) : undefined;
+    for (const srv of [plain, ...(secure ? [secure] : [])]) {
+      for (const transport of ALL) {
+        const s = open(transport, urlFor(transport, srv.origin, PATH[transport]), { proxy: { url: proxy.url }, ca: certs?.caCert, intervalMs: 60_000 });
+        await s.connect();
+        const msg = await waitFor(s, 'message', (m) => m.direction === 'in');
+        assert.match(String(msg.data), /via proxy/);
+        const info = events(s, 'info').find((i) => i.key === 'proxy');
+        assert.ok(info, `${transport}: the proxy is in the log`);
+        const authority = `127.0.0.1:${srv.port}`;
+        assert.ok(info.message.startsWith(`Proxy ${proxy.url} carried the connection to ${authority}: CONNECT answered 200`), info.message);
+        assert.match(info.message, /in \d+(\.\d)? ms/);
+        const timing = events(s, 'timing')[0];
+        assert.equal(typeof timing.proxy, 'number', `${transport}: the CONNECT time is in the timing event`);
+        assert.equal(typeof timing.tcp, 'number');
+        if (srv === secure) assert.equal(typeof timing.tls, 'number', 'TLS to the origin ran inside the tunnel');
+        await proxy.saw(`Request (file descriptor`, `CONNECT ${authority} HTTP/1.1`);
+        await s.close();
+      }
+    }
+  });
+
+  it('proxy credentials from the URL go in Proxy-Authorization and never into the log; missing or wrong ones are explained', async () => {
+    const password = 'pr0xyPass9f2c'; // tinyproxy's BasicAuth accepts letters and digits only
+    const proxy = await startTinyproxy([`BasicAuth tester ${password}`]);
+    const srv = await origin();
+    const withCreds = `http://tester:${encodeURIComponent(password)}@127.0.0.1:${proxy.port}`;
+    for (const transport of ALL) {
+      const s = open(transport, urlFor(transport, srv.origin, PATH[transport]), { proxy: { url: withCreds }, intervalMs: 60_000 });
+      await s.connect();
+      const info = events(s, 'info').find((i) => i.key === 'proxy')!;
+      assert.ok(info.message.includes(`Proxy http://tester:«redacted»@127.0.0.1:${proxy.port} carried the connection`), info.message);
+      assertNoSecret(s, [password, Buffer.from(`tester:${password}`).toString('base64')]);
+      await s.close();
+    }
+    const none = open('poll', urlFor('poll', srv.origin, '/poll'), { proxy: { url: proxy.url } });
+    const err = await connectFails(none);
+    assert.match(err.message, /The proxy http:\/\/127\.0\.0\.1:\d+ wants credentials \(407 [^)]*\): put user:password in the proxy URL/);
+    assert.equal(events(none, 'error').find((e) => !e.fatal)?.code, 'PROXY_AUTH');
+    await assertCleanFailure(none, err);
+    const wrong = open('ws', urlFor('ws', srv.origin, '/ws'), { proxy: { url: `http://tester:wrong-${password}@127.0.0.1:${proxy.port}` } });
+    const err2 = await connectFails(wrong);
+    assert.equal(err2.code, 'PROXY_AUTH');
+    assert.match(err2.message, /The proxy http:\/\/tester:«redacted»@127\.0\.0\.1:\d+ refused the user name and password in the proxy URL \((401|407) /);
+    await assertCleanFailure(wrong, err2, [password]);
+  });
+
+  it('a proxy that refuses CONNECT (403) to the port: the message says so and why', async () => {
+    const proxy = await startTinyproxy(['ConnectPort 443']);
+    const srv = await origin();
+    for (const transport of ALL) {
+      const s = open(transport, urlFor(transport, srv.origin, PATH[transport]), { proxy: { url: proxy.url } });
+      const err = await connectFails(s);
+      const refused = events(s, 'error').find((e) => e.code === 'PROXY_REFUSED');
+      assert.ok(refused, `${transport}: ${err.message}`);
+      assert.ok(err.message.includes(`The proxy ${proxy.url} refused to open a tunnel to 127.0.0.1:${srv.port}: 403`), `${transport}: ${err.message}`);
+      assert.match(err.message, /many proxies only allow CONNECT to port 443; this inspector tunnels every connection/);
+      assert.match(refused.detail ?? '', /proxy answer: HTTP\/1\.[01] 403/);
+      await assertCleanFailure(s, err);
+    }
+    assert.equal(srv.requests.length, 0);
+  });
+
+  it('a proxy that is down: "could not reach the proxy", for every transport', async () => {
+    const port = await closedPort();
+    const srv = await origin();
+    for (const transport of ALL) {
+      const s = open(transport, urlFor(transport, srv.origin, PATH[transport]), { proxy: { url: `http://127.0.0.1:${port}` } });
+      const err = await connectFails(s);
+      assert.ok(err.message.includes(`Could not reach the proxy http://127.0.0.1:${port}: connection refused (nothing is listening there: is the proxy running?)`), `${transport}: ${err.message}`);
+      await assertCleanFailure(s, err);
+    }
+    assert.equal(srv.requests.length, 0);
+  });
+
+  it('an https:// proxy (TLS to the proxy itself, then the tunnel): every transport', async (t) => {
+    if (!certs) return t.skip('openssl is not installed');
+    // tinyproxy speaks plain HTTP only: this small CONNECT proxy behind TLS stands in for one that does not.
+    const connects: string[] = [];
+    const proxy = tls.createServer({ key: certs.good.key, cert: certs.good.cert }, (client) => {
+      client.on('error', () => {});
+      let head = '';
+      const onData = (d: Buffer): void => {
+        head += d.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        client.removeListener('data', onData);
+        const [, authority] = /^CONNECT (\S+) HTTP/.exec(head) ?? [];
+        connects.push(authority ?? '?');
+        const [host, port] = authority.split(':');
+        const up = net.connect({ host, port: Number(port) }, () => {
+          client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+          const rest = Buffer.from(head.slice(end + 4), 'latin1');
+          if (rest.length) up.write(rest);
+          client.pipe(up).pipe(client);
+        });
+        up.on('error', () => client.destroy());
+      };
+      client.on('data', onData);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    onCleanup(() => new Promise<void>((r) => proxy.close(() => r())));
+    const proxyUrl = `https://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const srv = await origin();
+    for (const transport of ALL) {
+      const s = open(transport, urlFor(transport, srv.origin, PATH[transport]), { proxy: { url: proxyUrl }, ca: certs.caCert, intervalMs: 60_000 });
+      await s.connect();
+      await waitFor(s, 'message', (m) => m.direction === 'in');
+      assert.ok(events(s, 'info').some((i) => i.key === 'proxy' && i.message.startsWith(`Proxy ${proxyUrl} carried the connection to 127.0.0.1:${srv.port}`)), transport);
+      await s.close();
+    }
+    assert.ok(connects.length >= ALL.length && connects.every((c) => c === `127.0.0.1:${srv.port}`), connects.join(', '));
+    // Its certificate is checked like any other: without the CA it is refused, with the reason.
+    const strict = open('poll', urlFor('poll', srv.origin, '/poll'), { proxy: { url: proxyUrl } });
+    const err = await connectFails(strict);
+    assert.ok(err.message.includes(`The connection to the proxy ${proxyUrl} failed before the tunnel to 127.0.0.1:${srv.port} opened: unable to verify the first certificate`), err.message);
+    await assertCleanFailure(strict, err);
+  });
+
+  it('NO_PROXY entries bypass the proxy (here a dead one), and the bypass is per host', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const srv = await origin();
+    for (const noProxy of [['127.0.0.1'], ['*'], [`127.0.0.1:${srv.port}`], ['127.0.0.0/8']]) {
+      const s = open('poll', urlFor('poll', srv.origin, '/poll'), { proxy: { url: dead, noProxy }, intervalMs: 60_000 });
+      await s.connect();
+      assert.equal(events(s, 'info').filter((i) => i.key === 'proxy').length, 0, `${noProxy.join(',')}: direct`);
+      await s.close();
+    }
+    const other = open('poll', urlFor('poll', srv.origin, '/poll'), { proxy: { url: dead, noProxy: ['127.0.0.1:1', 'example.com'] } });
+    const err = await connectFails(other);
+    assert.match(err.message, /Could not reach the proxy/);
+  });
+});
+
+describe('proxy settings: NO_PROXY matching and proxyFromEnv', () => {
+  const u = (s: string): URL => new URL(s);
+  it('matches hosts, domains, ports, IPs, CIDR ranges and *', () => {
+    const list = parseNoProxy(' internal.example ,.corp.test  localhost:8080 10.0.0.0/8, [::1], 192.168.1.5');
+    assert.deepEqual(list, ['internal.example', '.corp.test', 'localhost:8080', '10.0.0.0/8', '[::1]', '192.168.1.5']);
+    assert.ok(bypassesProxy(u('https://internal.example/x'), list));
+    assert.ok(bypassesProxy(u('https://api.internal.example/x'), list), 'subdomain of a bare domain');
+    assert.ok(!bypassesProxy(u('https://notinternal.example/x'), list), 'suffix without a dot boundary');
+    assert.ok(bypassesProxy(u('http://corp.test/'), list), '.corp.test covers corp.test itself (curl)');
+    assert.ok(bypassesProxy(u('http://a.b.corp.test/'), list));
+    assert.ok(bypassesProxy(u('http://localhost:8080/'), list));
+    assert.ok(!bypassesProxy(u('http://localhost:8081/'), list), 'port must match');
+    assert.ok(bypassesProxy(u('ws://10.1.2.3:9000/'), list), 'CIDR');
+    assert.ok(!bypassesProxy(u('ws://11.1.2.3/'), list));
+    assert.ok(bypassesProxy(u('http://[::1]:3000/'), list), 'IPv6 literal');
+    assert.ok(bypassesProxy(u('https://192.168.1.5/'), list));
+    assert.ok(!bypassesProxy(u('https://192.168.1.50/'), list));
+    assert.ok(bypassesProxy(u('https://anything/'), ['*']));
+    assert.ok(bypassesProxy(u('https://API.Internal.Example./'), list), 'case and trailing dot');
+    assert.ok(bypassesProxy(u('https://h.corp.test/'), ['*.corp.test']));
+    assert.ok(bypassesProxy(u('https://example.org/'), ['example.org:443']), 'default port of the scheme');
+    assert.ok(!bypassesProxy(u('http://example.org/'), ['example.org:443']));
+  });
+
+  it('proxyFromEnv: scheme-specific variables, lower case first, NO_PROXY, httpoxy guard', () => {
+    assert.deepEqual(proxyFromEnv('https://api.example/x', { HTTPS_PROXY: 'http://p:3128' }), { url: 'http://p:3128' });
+    assert.deepEqual(proxyFromEnv('wss://api.example/x', { https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:2' }), { url: 'http://lower:1' });
+    assert.deepEqual(proxyFromEnv('ws://api.example/x', { HTTP_PROXY: 'proxy.local:8080' }), { url: 'http://proxy.local:8080' }, 'no scheme means http://');
+    assert.equal(proxyFromEnv('http://api.example/', { HTTPS_PROXY: 'http://p:1' }), undefined, 'http uses HTTP_PROXY only');
+    assert.equal(proxyFromEnv('http://api.example/', { HTTP_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' }), undefined, 'upper-case HTTP_PROXY is ignored under CGI');
+    assert.deepEqual(proxyFromEnv('http://api.example/', { http_proxy: 'http://p:1', REQUEST_METHOD: 'GET' }), { url: 'http://p:1' });
+    assert.equal(proxyFromEnv('https://svc.internal/', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '.internal' }), undefined);
+    assert.equal(proxyFromEnv('https://svc.internal/', { HTTPS_PROXY: 'http://p:1', no_proxy: '.internal', NO_PROXY: '' }), undefined, 'lower-case no_proxy wins');
+    assert.deepEqual(proxyFromEnv('https://public.example/', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '.internal,localhost' }), { url: 'http://p:1', noProxy: ['.internal', 'localhost'] }, 'the list travels for redirect hops');
+    assert.equal(proxyFromEnv('https://x.example/', { HTTPS_PROXY: '  ' }), undefined);
+    assert.equal(proxyFromEnv('ftp://x.example/', { HTTPS_PROXY: 'http://p:1', HTTP_PROXY: 'http://p:1' }), undefined);
+  });
+});
