@@ -5,6 +5,7 @@ import type { ConnectOptions } from '../shared/options';
 import { hexToBytes, toNdjsonLine } from '../shared/serialize';
 import { ConnectError, createSession, type Session } from '../transports/index';
 import { probeTransport } from '../transports/probe';
+import { proxyFromEnv } from '../transports/proxyEnv';
 import { UsageError, headersFrom, parseAuth, parseIntOption, parseTransport, transportFromScheme } from './args';
 import { formatEvent, formatHints, formatSummary, pickStyle } from './format';
 import { loadSavedConnection, parseVars, substituteVars, writeExports } from './recordings';
@@ -38,6 +39,8 @@ Options:
   --follow-redirects P       none | same-origin (default) | all (credentials stripped cross-origin)
   --log-cap N                Events kept in memory (default 100000)
   --insecure                 Accept invalid TLS certificates for this connection
+  --proxy URL                HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY)
+  --no-proxy                 Connect directly even when a proxy is set in the environment
   --show-secrets             Show tokens in the log instead of redacting them
   --ping-every MS            WebSocket: send a ping every MS
   -v, --verbose              Show request and response headers
@@ -82,6 +85,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
       'follow-redirects': { type: 'string' },
       'log-cap': { type: 'string' },
       insecure: { type: 'boolean' },
+      proxy: { type: 'string' },
+      'no-proxy': { type: 'boolean' },
       'show-secrets': { type: 'boolean' },
       'ping-every': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -170,6 +175,16 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
         .map(([, v]) => v),
     };
   }
+  if (values.proxy !== undefined && values['no-proxy']) throw new UsageError('--proxy and --no-proxy contradict each other');
+  if (values.proxy !== undefined) {
+    try {
+      new URL(values.proxy);
+    } catch {
+      throw new UsageError(`--proxy: not a valid URL: ${JSON.stringify(values.proxy)}`);
+    }
+    options.proxy = { url: values.proxy };
+  } else if (values['no-proxy']) options.proxy = undefined;
+  else options.proxy ??= proxyFromEnv(options.url);
   const session = createSession(options);
   const write = values.json
     ? (ev: InspectorEvent) => io.stdout.write(toNdjsonLine(ev) + '\n')

@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDemoServer, type DemoServer } from '../../src/demo/server';
-import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonWebsocketsEcho } from '../helpers/thirdParty';
+import { PYTHON_WEBSOCKETS_MISSING, TINYPROXY_MISSING, findPythonWithWebsockets, findTinyproxy, startPythonWebsocketsEcho, startTinyproxy, type TinyProxy } from '../helpers/thirdParty';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -364,6 +364,53 @@ describe('realtime-inspector against servers not written here', () => {
       srv.closeAllConnections();
       await new Promise<void>((r) => srv.close(() => r()));
     }
+  });
+});
+
+describe('realtime-inspector through an HTTP proxy', () => {
+  const tinyproxy = findTinyproxy();
+  let demo: DemoServer;
+  let proxy: TinyProxy | undefined;
+  before(async () => {
+    demo = await startDemoServer({ rate: 20 });
+  });
+  after(async () => {
+    proxy?.stop();
+    await demo.close();
+  });
+
+  it('honours HTTP_PROXY for WebSocket and SSE, and NO_PROXY bypasses it', { skip: tinyproxy ? false : TINYPROXY_MISSING }, async () => {
+    proxy = await startTinyproxy(tinyproxy!, [`ConnectPort ${new URL(demo.httpUrl).port}`]);
+    const env = { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: '', no_proxy: '' };
+    for (const [url, transport] of [
+      [demo.urls.ws, 'ws'],
+      [demo.urls.sse, 'sse'],
+    ] as const) {
+      const r = await run(['connect', url, '--transport', transport, '--json', '--max-messages', '1'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const events = ndjson(r.stdout);
+      assert.ok(
+        events.some((e) => e.type === 'info' && /proxy/i.test(String(e.message))),
+        `${transport}: the log says a proxy carried the connection`,
+      );
+      assert.ok(events.some((e) => e.type === 'timing' && typeof e.proxy === 'number'), `${transport}: the CONNECT time is measured`);
+    }
+    await proxy.saw('CONNECT');
+    const direct = await run(['connect', demo.urls.ws, '--json', '--max-messages', '1'], { env: { ...env, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' } });
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.ok(!ndjson(direct.stdout).some((e) => e.type === 'timing' && typeof e.proxy === 'number'), 'NO_PROXY: no tunnel');
+  });
+
+  it('a proxy that is down is one clear line, and its password never shows', async () => {
+    const srv = http.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const r = await run(['connect', demo.urls.ws, '--proxy', `http://user:pr0xy-passw0rd@127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /proxy/i);
+    assert.ok(!r.stderr.includes('pr0xy-passw0rd') && !r.stdout.includes('pr0xy-passw0rd'));
   });
 });
 

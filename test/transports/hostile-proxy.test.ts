@@ -5,75 +5,30 @@
  * proxyFromEnv.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import type { TransportKind } from '../../src/shared/events';
 import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../../src/transports/proxyEnv';
+import { TINYPROXY_MISSING, findTinyproxy, startTinyproxy as startTinyproxyServer, type TinyProxy } from '../helpers/thirdParty';
 import { ALL, assertCleanFailure, assertNoSecret, closedPort, connectFails, events, httpServer, makeCerts, onCleanup, open, removeDir, urlFor, waitFor, which, type Certs, type HttpServer } from './hostile-helpers';
 
-const tinyproxy = which('tinyproxy');
-const skipProxy = tinyproxy ? false : 'tinyproxy is not installed (CI: apt-get install -y tinyproxy)';
+const tinyproxy = findTinyproxy();
+const skipProxy = tinyproxy ? false : TINYPROXY_MISSING;
 
-interface Proxy {
-  url: string;
-  port: number;
-  /** Everything tinyproxy logged (LogLevel Connect logs each CONNECT). */
-  output(): string;
-  /** Resolves once tinyproxy logged a line holding all of `parts` (its log arrives through a pipe, a little later). */
-  saw(...parts: string[]): Promise<void>;
-}
-
-const procs: ChildProcess[] = [];
-const dirs: string[] = [];
+const stops: Array<() => void> = [];
 after(() => {
-  for (const p of procs) p.kill();
-  for (const d of dirs) removeDir(d);
+  for (const stop of stops) stop();
 });
 
-/** Starts tinyproxy in the foreground on a free loopback port with `extra` config lines. */
-async function startTinyproxy(extra: string[] = []): Promise<Proxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'ri-tinyproxy-'));
-  dirs.push(dir);
-  const port = await closedPort();
-  const conf = join(dir, 'tinyproxy.conf');
-  writeFileSync(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'Allow 127.0.0.1', 'LogLevel Connect', 'MaxClients 64', ...extra, ''].join('\n'));
-  const proc = spawn(tinyproxy!, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  let out = '';
-  proc.stdout!.on('data', (c: Buffer) => (out += c));
-  proc.stderr!.on('data', (c: Buffer) => (out += c));
-  const deadline = Date.now() + 8000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port }, () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`tinyproxy did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  onCleanup(() => {
-    proc.kill();
-  });
-  const saw = async (...parts: string[]): Promise<void> => {
-    const until = Date.now() + 5000;
-    while (!out.split('\n').some((line) => parts.every((p) => line.includes(p)))) {
-      if (Date.now() > until) throw new Error(`tinyproxy never logged ${parts.join(' … ')}: ${out.slice(-800)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return { url: `http://127.0.0.1:${port}`, port, output: () => out, saw };
+async function startTinyproxy(extra: string[] = []): Promise<TinyProxy> {
+  const proxy = await startTinyproxyServer(tinyproxy!, extra);
+  stops.push(proxy.stop);
+  onCleanup(proxy.stop);
+  return proxy;
 }
 
 /** An origin answering every transport, plain or TLS. */
