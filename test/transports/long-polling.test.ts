@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { attach, type Socket as EioSocket } from 'engine.io';
-import type { InspectorEvent } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { LongPollSession } from '../../src/transports/polling';
 import { ConnectError, type Session } from '../../src/transports/session';
+import { connectError, count, eventsOf, untilEvents } from '../helpers/session';
 
 // ---------- a small real server on 127.0.0.1:0 that records every request ----------
 
@@ -114,40 +114,6 @@ function longPoll(opts: Partial<ConnectOptions> & { url: string }): LongPollSess
   return s;
 }
 
-function eventsOf<T extends InspectorEvent['type']>(s: Session, type: T): Array<Extract<InspectorEvent, { type: T }>> {
-  return s.log.slice().filter((e): e is Extract<InspectorEvent, { type: T }> => e.type === type);
-}
-
-/** Resolves once `check(events)` holds, re-checking on every event of the session. */
-function untilEvents(s: Session, check: (evs: InspectorEvent[]) => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let off = (): void => {};
-    const tick = (): void => {
-      if (!check(s.log.slice())) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for: ${what}; log: ${s.log.slice().map((e) => e.type).join(',')}`));
-    }, timeoutMs);
-    off = s.onEvent(tick);
-    tick();
-  });
-}
-
-const count = (s: Session, type: InspectorEvent['type']): number => s.log.slice().filter((e) => e.type === type).length;
-
-async function connectError(s: Session): Promise<ConnectError> {
-  try {
-    await s.connect();
-  } catch (err) {
-    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('connect() resolved but should have failed');
-}
 
 const json = (res: http.ServerResponse, body: unknown, headers: http.OutgoingHttpHeaders = {}): void => {
   res.writeHead(200, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body));

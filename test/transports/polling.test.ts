@@ -3,11 +3,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import type { InspectorEvent } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { toNdjsonLine } from '../../src/shared/serialize';
 import { ShortPollSession } from '../../src/transports/polling';
-import { ConnectError, type Session } from '../../src/transports/session';
+import type { Session } from '../../src/transports/session';
+import { connectError, count, eventsOf, untilEvents } from '../helpers/session';
 
 // ---------- a small real server on 127.0.0.1:0 that records every request ----------
 
@@ -123,40 +123,6 @@ function poll(opts: Partial<ConnectOptions> & { url: string }): ShortPollSession
   return s;
 }
 
-function eventsOf<T extends InspectorEvent['type']>(s: Session, type: T): Array<Extract<InspectorEvent, { type: T }>> {
-  return s.log.slice().filter((e): e is Extract<InspectorEvent, { type: T }> => e.type === type);
-}
-
-/** Resolves once `check(events)` holds, re-checking on every event of the session. */
-function untilEvents(s: Session, check: (evs: InspectorEvent[]) => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let off = (): void => {};
-    const tick = (): void => {
-      if (!check(s.log.slice())) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for: ${what}; log: ${s.log.slice().map((e) => e.type).join(',')}`));
-    }, timeoutMs);
-    off = s.onEvent(tick);
-    tick();
-  });
-}
-
-const count = (s: Session, type: InspectorEvent['type']): number => s.log.slice().filter((e) => e.type === type).length;
-
-async function connectError(s: Session): Promise<ConnectError> {
-  try {
-    await s.connect();
-  } catch (err) {
-    assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('connect() resolved but should have failed');
-}
 
 const TOKEN = 'tok_0123456789abcdefSECRET';
 
