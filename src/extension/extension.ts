@@ -1,13 +1,15 @@
 /**
- * Entry point. Activation only registers commands and the saved-connections view; the
- * host (sessions, panel, transports, demo server) is loaded by the first command that
- * needs it, through a dynamic import, so starting VS Code costs next to nothing.
+ * Entry point. Activation (on startup finished, or on a command) only registers commands
+ * and the saved-connections view; the host (sessions, panel, transports, demo server) is
+ * loaded by the first command that needs it, through a dynamic import, so starting VS Code
+ * costs next to nothing unless realtimeInspector.openOnStartup asks for the inspector.
  */
 import * as vscode from 'vscode';
 import { COMMAND_NAMES, commandId, type CommandName } from './commandIds';
 import type { RealtimeInspectorApi } from './api';
 import type { ConnectionNode, ConnectionsTree } from './connectionsTree';
 import type { Host } from './host';
+import { readOpenOnStartup } from './settings';
 
 let hostPromise: Promise<Host> | undefined;
 let hostInstance: Host | undefined;
@@ -68,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): RealtimeInspectorApi
       }),
     );
   }
+  openOnStartup();
   // Each call loads the host on first use: returning the API costs nothing at activation.
   const api = async (): Promise<RealtimeInspectorApi> => (await getHost(context)).api();
   return {
@@ -76,6 +79,17 @@ export function activate(context: vscode.ExtensionContext): RealtimeInspectorApi
     demoUrl: async () => (hostInstance ? hostInstance.api().demoUrl() : undefined),
     activeSessionId: async () => (hostInstance ? hostInstance.api().activeSessionId() : undefined),
   };
+}
+
+/**
+ * realtimeInspector.openOnStartup (activation event onStartupFinished). With "none", the
+ * default, this reads one setting and loads nothing; `npm start`'s workspace sets "demo".
+ */
+function openOnStartup(): void {
+  const action = readOpenOnStartup((key) => vscode.workspace.getConfiguration('realtimeInspector').get<unknown>(key));
+  if (action !== 'demo') return;
+  // The command shows its own errors; activation must not wait for a connection.
+  vscode.commands.executeCommand(commandId('connectToDemo'), 'ws').then(undefined, (err: unknown) => console.error('Realtime Inspector: opening the demo on startup failed:', err));
 }
 
 /** Closes every session and the demo server. */

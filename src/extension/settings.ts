@@ -7,6 +7,9 @@ import { DEFAULTS } from '../shared/options';
 
 export type RedirectPolicy = 'same-origin' | 'none' | 'all';
 
+/** What to open once VS Code has started: nothing, or the inspector on the demo server (`npm start`). */
+export type StartupAction = 'none' | 'demo';
+
 export interface InspectorSettings {
   logCap: number;
   timeoutMs: number;
@@ -15,6 +18,7 @@ export interface InspectorSettings {
   followRedirects: RedirectPolicy;
   reconnect: { enabled: boolean; maxDelayMs: number };
   demoServer: { rate: number; payloadSize: number };
+  openOnStartup: StartupAction;
 }
 
 export const SETTING_DEFAULTS: InspectorSettings = {
@@ -25,6 +29,7 @@ export const SETTING_DEFAULTS: InspectorSettings = {
   followRedirects: 'same-origin',
   reconnect: { enabled: DEFAULTS.reconnect.enabled, maxDelayMs: DEFAULTS.reconnect.maxDelayMs },
   demoServer: { rate: 2, payloadSize: 64 },
+  openOnStartup: 'none',
 };
 
 /** Upper bound on the log cap: 10 million events is already gigabytes of payloads. */
@@ -59,5 +64,11 @@ export function readSettings(get: Getter): InspectorSettings {
       rate: num(get, 'demoServer.rate', d.demoServer.rate, 0, 100_000),
       payloadSize: int(get, 'demoServer.payloadSize', d.demoServer.payloadSize, 0, 64 * 1024 * 1024),
     },
+    openOnStartup: readOpenOnStartup(get),
   };
+}
+
+/** Read on its own at activation (onStartupFinished): one key, nothing else loaded. */
+export function readOpenOnStartup(get: Getter): StartupAction {
+  return get('openOnStartup') === 'demo' ? 'demo' : 'none';
 }
