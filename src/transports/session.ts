@@ -84,8 +84,9 @@ export abstract class Session implements EventSink {
     return { ...DEFAULTS.reconnect, ...this.options.reconnect };
   }
 
+  /** ms since the session started, to the microsecond (finer digits are clock noise and clutter every log line). */
   now(): number {
-    return monotonic() - this.t0;
+    return Math.round((monotonic() - this.t0) * 1000) / 1000;
   }
 
   nextRequestId(): number {
