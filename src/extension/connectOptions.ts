@@ -4,10 +4,11 @@
  * themselves use the shared workspace file (src/shared/environments.ts). No `vscode` import.
  */
 import type { TransportKind } from '../shared/events';
-import type { AuthConfig, ConnectOptions } from '../shared/options';
+import type { AuthConfig, ConnectOptions, ProxyOptions } from '../shared/options';
 import type { ConnectionConfig } from '../shared/protocol';
+import { parseNoProxy, proxyFromEnv } from '../transports/proxyEnv';
 import { Redactor, redactUrl } from '../transports/redact';
-import type { InspectorSettings } from './settings';
+import type { InspectorSettings, ProxySettings } from './settings';
 
 /** "host/path (transport)" for a connection without a name. */
 export function defaultName(url: string, transport: TransportKind): string {
@@ -114,6 +115,27 @@ export function withSettings(o: ConnectOptions, s: InspectorSettings): ConnectOp
     reconnect: { enabled: s.reconnect.enabled, maxDelayMs: s.reconnect.maxDelayMs, ...o.reconnect },
     logCap: o.logCap ?? s.logCap,
   };
+}
+
+/**
+ * Applies VS Code's proxy settings: `http.proxy` (or, when empty, HTTPS_PROXY / HTTP_PROXY /
+ * NO_PROXY from the environment, as VS Code itself does), `http.noProxy`, `http.proxySupport`
+ * "off", and `http.proxyStrictSSL` false, which stops certificate checks for proxied connections
+ * only. A proxy set on the connection itself wins.
+ */
+export function withProxySettings(o: ConnectOptions, p: ProxySettings, env: Record<string, string | undefined> = process.env): ConnectOptions {
+  if (o.proxy || p.support === 'off') return o;
+  let proxy: ProxyOptions | undefined;
+  if (p.proxy) {
+    // Bypass is decided per connection by dial(), redirects included.
+    const noProxy = [...p.noProxy, ...parseNoProxy(env.no_proxy ?? env.NO_PROXY ?? '')];
+    proxy = { url: p.proxy, noProxy: noProxy.length ? noProxy : undefined };
+  } else {
+    proxy = proxyFromEnv(o.url, env);
+    if (proxy && p.noProxy.length) proxy = { ...proxy, noProxy: [...(proxy.noProxy ?? []), ...p.noProxy] };
+  }
+  if (!proxy) return o;
+  return p.strictSSL ? { ...o, proxy } : { ...o, proxy, insecure: true };
 }
 
 /** Query parameters (and a URL password) that look like credentials, by the transports' own redaction rules. */

@@ -3,12 +3,13 @@ import type { TransportKind } from '../shared/events';
 import type { Hint } from '../shared/hints';
 import { computeHints } from '../shared/hintRules';
 import type { ConnectOptions } from '../shared/options';
-import type { ConnectionConfig } from '../shared/protocol';
+import type { AuthMatrixParams, AuthMatrixView, CompareParams, ComparisonView, ConnectionConfig } from '../shared/protocol';
 import { toJsonEvent } from '../shared/serialize';
 import { probeTransport } from '../transports/probe';
+import { analysisTitle, runAuthMatrixView, runComparisonView, type AnalysisDeps, type RunHooks } from './analysisRunner';
 import type { RealtimeInspectorApi } from './api';
 import { commandId } from './commandIds';
-import { defaultName, optionsFromConfig, withSettings } from './connectOptions';
+import { defaultName, optionsFromConfig, withProxySettings, withSettings } from './connectOptions';
 import { demoFormDefaults } from './demoChoices';
 import { DemoController } from './demoController';
 import { DisposableStore } from './disposables';
@@ -20,7 +21,7 @@ import type { PanelHost } from './panelController';
 import { transportName } from './labels';
 import { SecretStore } from './secretStore';
 import { SessionManager, type SessionEntry } from './sessionManager';
-import { readSettings, type InspectorSettings } from './settings';
+import { readProxySettings, readSettings, type InspectorSettings } from './settings';
 
 /** Hints look at this many of the most recent events: bounded cost per refresh however long the session. */
 const HINT_EVENTS = 20_000;
@@ -109,7 +110,9 @@ export class Host implements vscode.Disposable {
       }
     }
     const panel = origin === 'panel' ? this.panel : this.openPanel();
-    const entry = this.manager.create(withSettings(options, this.settings()), name, options);
+    // VS Code's http.proxy / http.proxyStrictSSL / http.noProxy are read at connect time (cheap, and always current).
+    const proxySettings = readProxySettings((key) => vscode.workspace.getConfiguration('http').get<unknown>(key));
+    const entry = this.manager.create(withProxySettings(withSettings(options, this.settings()), proxySettings), name, options);
     panel?.adopt(entry, origin);
     this.output.info(`${entry.id} "${entry.name}": connecting to ${entry.url} over ${transportName(entry.transport)}.`);
     try {
@@ -186,7 +189,59 @@ export class Host implements vscode.Disposable {
       },
       demoUrl: async () => this.demo.running?.httpUrl,
       activeSessionId: async () => this.panel?.activeSessionId,
+      analysis: async () => this.panel?.analysis ?? {},
     };
+  }
+
+  private analysisDeps(): AnalysisDeps {
+    const s = this.settings();
+    return { demo: () => this.demo.ensure(), remembered: (key) => this.secrets.get(key), pollIntervalMs: s.pollIntervalMs, connectTimeoutMs: s.timeoutMs };
+  }
+
+  /** The auth matrix, with progress and a Cancel button in a notification; `signal` is the panel's (closing it cancels). */
+  async runAuthMatrix(params: AuthMatrixParams, signal: AbortSignal): Promise<AuthMatrixView> {
+    const title = analysisTitle('auth-matrix', params);
+    const view = await this.withAnalysisProgress(title, signal, (hooks) => runAuthMatrixView(params, this.analysisDeps(), hooks));
+    const counts = new Map<string, number>();
+    for (const r of view.rows) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+    this.output.info(`${title} (${view.url}): ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}.`);
+    return view;
+  }
+
+  /** The transport comparison, likewise. */
+  async compareTransports(params: CompareParams, signal: AbortSignal): Promise<ComparisonView> {
+    const title = analysisTitle('compare', params);
+    const result = await this.withAnalysisProgress(title, signal, (hooks) => runComparisonView(params, this.analysisDeps(), hooks));
+    this.output.info(`${title}: ${result.rows.map((r) => (r.ok ? `${r.transport} ${r.delivered} delivered, ${r.bytesPerMessage ?? '–'} B/message` : `${r.transport} failed`)).join('; ')}.`);
+    return result;
+  }
+
+  /** Runs `work` under a cancellable notification; its Cancel and `signal` both abort it. */
+  private withAnalysisProgress<T>(title: string, signal: AbortSignal, work: (hooks: RunHooks) => Promise<T>): Promise<T> {
+    return Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const abort = new AbortController();
+        const stop = (): void => abort.abort();
+        const sub = token.onCancellationRequested(stop);
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+        let reported = 0;
+        try {
+          return await work({
+            signal: abort.signal,
+            progress: (message, fraction) => {
+              // withProgress adds up increments: report only what is new.
+              const pct = Math.min(100, Math.round(fraction * 100));
+              progress.report({ message, increment: Math.max(0, pct - reported) });
+              reported = Math.max(reported, pct);
+            },
+          });
+        } finally {
+          sub.dispose();
+          signal.removeEventListener('abort', stop);
+        }
+      }),
+    );
   }
 
   /** Every session's known secrets, plus token-like URL parameters even when no session knows them. */
@@ -206,6 +261,8 @@ export class Host implements vscode.Disposable {
       demoDefaults: async (transport) => demoFormDefaults(await this.demo.ensure(), transport),
       hintsFor: (entry, reveal) => this.hintsFor(entry, reveal),
       redactAll: (text) => this.redactAll(text),
+      runAuthMatrix: (params, signal) => this.runAuthMatrix(params, signal),
+      compareTransports: (params, signal) => this.compareTransports(params, signal),
     };
   }
 

@@ -72,3 +72,26 @@ export function readSettings(get: Getter): InspectorSettings {
 export function readOpenOnStartup(get: Getter): StartupAction {
   return get('openOnStartup') === 'demo' ? 'demo' : 'none';
 }
+
+/** VS Code's own proxy settings (section `http`), which every connection of the extension honours. */
+export interface ProxySettings {
+  /** `http.proxy`: empty means "use HTTPS_PROXY / HTTP_PROXY from the environment", as VS Code does. */
+  proxy: string;
+  /** `http.proxyStrictSSL`: false means certificates are not verified for connections through the proxy. */
+  strictSSL: boolean;
+  /** `http.proxySupport`: 'off' turns proxying off for extensions. */
+  support: 'off' | 'on' | 'fallback' | 'override';
+  /** `http.noProxy`: hosts that bypass the proxy. */
+  noProxy: string[];
+}
+
+export function readProxySettings(get: Getter): ProxySettings {
+  const support = get('proxySupport');
+  const noProxy = get('noProxy');
+  return {
+    proxy: typeof get('proxy') === 'string' ? (get('proxy') as string).trim() : '',
+    strictSSL: get('proxyStrictSSL') !== false,
+    support: support === 'off' || support === 'on' || support === 'fallback' ? support : 'override',
+    noProxy: Array.isArray(noProxy) ? noProxy.filter((v): v is string => typeof v === 'string') : [],
+  };
+}
