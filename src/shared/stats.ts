@@ -3,9 +3,16 @@ import type { InspectorEvent, TransportKind } from './events';
 /**
  * Running statistics over a session's event stream. A pure reducer (`updateStats`) so the
  * live session, an imported recording and the webview all compute the same numbers.
- * Sample arrays are bounded (the most recent SAMPLE_CAP values) so memory stays flat.
+ * Sample arrays are bounded (never more than SAMPLE_CAP values, the most recent ones) so memory stays flat.
  */
 export const SAMPLE_CAP = 10_000;
+/**
+ * When a sample array is full, this many of its oldest values are dropped at once: one
+ * shift() per sample moves the whole array (~100 ns at 10,000 values, on every incoming
+ * message), a batch trim costs a few ns per sample. A full array keeps at least
+ * SAMPLE_CAP - SAMPLE_TRIM of the most recent values.
+ */
+const SAMPLE_TRIM = 1_000;
 
 export interface SessionStats {
   transport?: TransportKind;
@@ -111,7 +118,7 @@ export function createStats(transport?: TransportKind): SessionStats {
 }
 
 function pushSample(arr: number[], v: number): void {
-  if (arr.length >= SAMPLE_CAP) arr.shift();
+  if (arr.length >= SAMPLE_CAP) arr.splice(0, arr.length - SAMPLE_CAP + SAMPLE_TRIM);
   arr.push(v);
 }
 
