@@ -520,14 +520,18 @@ export class ShortPollSession extends PollingSession {
     return {};
   }
 
+  private slowPollNoted = false;
+
   protected delayAfter(a: Answer): number {
     const took = a.endT - a.startT;
     const interval = this.intervalMs;
-    if (took > interval) {
+    // Said once per session: with a short interval every poll would repeat it. An interval of 0 means "as fast as answers come".
+    if (interval > 0 && took > interval && !this.slowPollNoted) {
+      this.slowPollNoted = true;
       this.emit({
         type: 'info',
         key: 'slow-poll',
-        message: `Poll #${a.ex.requestId} took ${Math.round(took)} ms, longer than the ${interval} ms interval: the next poll still waits ${interval} ms after this one ended (polls never overlap), so polling runs slower than configured.`,
+        message: `Poll #${a.ex.requestId} took ${Math.round(took)} ms, longer than the ${interval} ms interval: the next poll still waits ${interval} ms after this one ended (polls never overlap), so polling runs slower than configured. (Said once; every poll's time is in its timing event.)`,
       });
     }
     return interval;
