@@ -38,6 +38,7 @@ Options:
   --reconnect                Reconnect with backoff after a drop (SSE reconnects by default)
   --follow-redirects P       none | same-origin (default) | all (credentials stripped cross-origin)
   --log-cap N                Events kept in memory (default 100000)
+  --log-max-mb N             Memory budget of the log in MiB (default 512): big messages drop old ones
   --insecure                 Accept invalid TLS certificates for this connection
   --proxy URL                HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY, honouring NO_PROXY)
   --no-proxy                 Connect directly even when a proxy is set in the environment
@@ -84,6 +85,7 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
       reconnect: { type: 'boolean' },
       'follow-redirects': { type: 'string' },
       'log-cap': { type: 'string' },
+      'log-max-mb': { type: 'string' },
       insecure: { type: 'boolean' },
       proxy: { type: 'string' },
       'no-proxy': { type: 'boolean' },
@@ -127,6 +129,7 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     holdTimeoutMs: parseIntOption('hold-timeout', values['hold-timeout'], 1),
     timeoutMs: parseIntOption('timeout', values.timeout, 1),
     logCap: parseIntOption('log-cap', values['log-cap'], 1),
+    logMaxBytes: values['log-max-mb'] === undefined ? undefined : (parseIntOption('log-max-mb', values['log-max-mb'], 1) ?? 0) * 1024 * 1024,
     insecure: values.insecure,
     showSecrets: values['show-secrets'],
     redirects: redirects as ConnectOptions['redirects'],

@@ -178,6 +178,7 @@ const OPTION_CHECKS: Record<keyof SavedOptions, OptionCheck> = {
   insecure: bool,
   redirects: (v) => (v === 'none' || v === 'same-origin' || v === 'all' ? undefined : `must be "none", "same-origin" or "all" (got ${show(v)})`),
   logCap: numberAtLeast(1, true),
+  logMaxBytes: numberAtLeast(1024),
   sendUrl: string,
   perMessageDeflate: bool,
   ca: (v) => (typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string')) ? undefined : 'must be a PEM string or a list of them'),

@@ -91,6 +91,8 @@ export interface ConnectOptions {
   redactValues?: string[];
   /** Ring buffer cap (events). */
   logCap?: number;
+  /** Ring buffer budget in bytes (payloads plus a per-event estimate): big messages cannot exhaust memory. */
+  logMaxBytes?: number;
   /** Polling/SSE: where "send" posts to (the other half of a two-way channel). */
   sendUrl?: string;
   /** WebSocket: enable permessage-deflate offer. Default true. */
@@ -106,4 +108,5 @@ export const DEFAULTS = {
   retryClampMs: { min: 250, max: 60_000 },
   reconnect: { enabled: false, initialDelayMs: 500, maxDelayMs: 30_000, maxAttempts: 0 } as ReconnectOptions,
   logCap: 100_000,
+  logMaxBytes: 512 * 1024 * 1024,
 } as const;

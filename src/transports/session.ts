@@ -62,7 +62,7 @@ export abstract class Session implements EventSink {
 
   constructor(options: ConnectOptions) {
     this.options = options;
-    this.log = new EventLog(options.logCap ?? DEFAULTS.logCap);
+    this.log = new EventLog(options.logCap ?? DEFAULTS.logCap, options.logMaxBytes ?? DEFAULTS.logMaxBytes);
     this.stats = createStats();
     this.redactor = new Redactor(options.showSecrets ?? false);
     // Auth tokens, secret variables and credentials typed into the headers by hand: one list,

@@ -144,6 +144,33 @@ describe('hostile: load', () => {
     await closesAtOnce(s2);
   });
 
+  it('50 MB messages with the DEFAULT event cap: the byte budget bounds memory, not 100,000 × 50 MB', async () => {
+    const SIZE = 50 * MB;
+    const COUNT = 6;
+    const big = Buffer.alloc(SIZE, 0x62);
+    const srv = await pushServer((ws) => {
+      let i = 0;
+      const next = (): void => {
+        if (i++ < COUNT) ws.send(big, { binary: true }, next);
+        else ws.send('done');
+      };
+      next();
+    });
+    const before = liveBytes();
+    // A 120 MiB budget: two of the 50 MB messages fit, the rest are dropped and counted.
+    const s = open('ws', srv.url, { logMaxBytes: 120 * MB, maxPayload: 64 * MB, perMessageDeflate: false });
+    await s.connect();
+    await waitFor(s, 'message', (m) => m.data === 'done', 60_000);
+    assert.equal(s.stats.messagesIn, COUNT + 1, 'every message counted');
+    const kept = events(s, 'message').filter((m) => m.size === SIZE);
+    assert.equal(kept.length, 2, `kept ${kept.length} of the big messages`);
+    assert.ok(s.log.bytes <= 120 * MB, `log holds ${Math.round(s.log.bytes / MB)} MB`);
+    assert.ok(s.log.dropped >= COUNT - 2, 'the dropped counter counts what the budget pushed out');
+    const grew = liveBytes().buffers - before.buffers;
+    assert.ok(grew < 3 * SIZE + 20 * MB, `buffers grew by ${Math.round(grew / MB)} MB`);
+    await closesAtOnce(s);
+  });
+
   it('50 MB messages (maxPayload raised): kept by reference, memory bounded by the cap, close() at once', async () => {
     const SIZE = 50 * MB;
     const COUNT = 6;

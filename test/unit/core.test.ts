@@ -47,6 +47,22 @@ describe('EventLog (bounded ring buffer)', () => {
     assert.throws(() => new EventLog(1.5), /positive integer/);
   });
 
+  it('keeps a byte budget: big payloads drop the oldest events, the newest is always kept', () => {
+    const log = new EventLog(1000, 10_000);
+    const big = (seq: number) => msg(seq, 'x'.repeat(3000));
+    for (let i = 0; i < 10; i++) log.push(big(i));
+    assert.ok(log.bytes <= 10_000, `bytes ${log.bytes} within the budget`);
+    assert.equal(log.size, 3, '3 × (3000 + 256) fit in 10,000 bytes');
+    assert.equal(log.dropped, 7);
+    assert.deepEqual([...log].map((e) => e.seq), [7, 8, 9]);
+    const huge = msg(10, 'y'.repeat(50_000));
+    log.push(huge);
+    assert.deepEqual([...log].map((e) => e.seq), [10], 'a message larger than the budget is still kept, alone');
+    log.clear();
+    assert.equal(log.bytes, 0);
+    assert.throws(() => new EventLog(10, 0), /byte budget/);
+  });
+
   it('stays at the cap under a flood', () => {
     const log = new EventLog(1000);
     for (let i = 0; i < 100_000; i++) log.push(msg(i));
