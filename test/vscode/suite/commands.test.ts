@@ -186,6 +186,41 @@ suite('Realtime Inspector commands', () => {
     await until('a message over the authenticated long poll', async () => (await events(again.id)).some((e) => e.type === 'message' && e.direction === 'in'));
   });
 
+  test('a saved connection with an environment connects from its tree item: {{variables}} filled, the secret one from outside the file', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test run opens a folder');
+    await run('startDemoServer');
+    const demoUrl = await until('the demo server', async () => (await api()).demoUrl());
+    const uri = vscode.Uri.joinPath(folder.uri, '.vscode', 'realtime-inspector.json');
+    let file: { version: number; connections: unknown[]; environments?: unknown[] } = { version: 1, connections: [], environments: [] };
+    try {
+      file = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))) as typeof file;
+    } catch {
+      // No file yet.
+    }
+    const conn = { name: 'env feed', url: 'ws://{{host}}/auth/bearer/ws', transport: 'ws', auth: { method: 'bearer', token: '{{token}}' } };
+    // One environment only, so no picker; its secret variable names an environment variable, never a value.
+    file.connections = [...file.connections.filter((c) => (c as { name?: string }).name !== conn.name), conn];
+    file.environments = [{ name: 'local', variables: { host: new URL(demoUrl).host, token: { secret: true, secretRef: 'env:RI_TEST_DEMO_TOKEN' } } }];
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify(file, null, 2)));
+    process.env.RI_TEST_DEMO_TOKEN = DEMO_TOKEN;
+    try {
+      // What a click on the tree item runs: its command with the saved connection as argument.
+      const s = await newSession(() => run('connectSaved', conn));
+      assert.equal(s.name, 'env feed (local)');
+      assert.ok(!s.url.includes('{{'), `variables filled: ${s.url}`);
+      assert.equal(await until('open with the token from the environment', async () => {
+        const st = await state(s.id);
+        return st === 'open' || st === 'closed' ? st : undefined;
+      }), 'open');
+      await until('a tick over the authenticated socket', async () => (await events(s.id)).some((e) => e.type === 'message' && e.direction === 'in'));
+      assert.ok(!JSON.stringify(await events(s.id)).includes(DEMO_TOKEN), 'the token is not shown');
+      await run('disconnect', s.id);
+    } finally {
+      delete process.env.RI_TEST_DEMO_TOKEN;
+    }
+  });
+
   test('closing the inspector closes its connections', async () => {
     const s = await newSession(() => run('connectToDemo', 'sse'));
     await until('open', async () => (await state(s.id)) === 'open');
