@@ -89,6 +89,9 @@ function setup(overrides: Partial<PanelHost> = {}) {
     demoDefaults: async (transport) => ({ url: `http://127.0.0.1:1/${transport}`, transport }),
     hintsFor: () => [],
     redactAll: (t) => t,
+    // Analysis runs against the real demo server in test/transports/extension-analysis.test.ts.
+    runAuthMatrix: async () => Promise.reject(new Error('no analysis in this test')),
+    compareTransports: async () => Promise.reject(new Error('no analysis in this test')),
     ...overrides,
   };
   const panel = new PanelController(host, (m) => posts.push(m), timers, () => now);
@@ -211,6 +214,40 @@ describe('PanelController', () => {
     assert.match(fails[3], /no longer exists/);
     await panel.receive({ type: 'SelectSessionRequest', sessionId: 's1' });
     assert.equal(ofType(posts, 'Snapshot').length, 1, 'still answering');
+  });
+
+  it('forged messages (wrong field types, unsafe or unknown session ids, huge strings) change nothing and lose nothing logged', async () => {
+    const { panel, posts, sessions, logs } = setup();
+    sessions.add(recording('s1', [msg(0), msg(1)]));
+    await panel.receive({ type: 'Ready' });
+    posts.length = 0;
+    const forged: unknown[] = [
+      { type: 'ClearRequest', sessionId: 42 },
+      { type: 'ClearRequest', sessionId: '../../etc/passwd' },
+      { type: 'DetailRequest', sessionId: 's1', seq: -1 },
+      { type: 'DetailRequest', sessionId: 's1', seq: 1.5 },
+      { type: 'SendRequest', sessionId: 's1', data: 'x'.repeat(64 * 1024 * 1024 + 1), format: 'text' },
+      { type: 'SendRequest', sessionId: 's1', data: 'hi', format: 'yaml' },
+      { type: 'ExportRequest', sessionId: 's1', format: 'pdf' },
+      { type: 'ConnectRequest', config: { url: 'x'.repeat(10_000), transport: 'ws', headers: [], auth: { method: 'none' }, subprotocols: [], reconnect: false, insecure: false } },
+      { type: 'DidFailInWebview', message: 'y'.repeat(20_000) },
+      { type: 'Ready', extra: { __proto__: { polluted: true } } },
+    ];
+    for (const m of forged.slice(0, -1)) await panel.receive(m);
+    assert.deepEqual(posts, [], 'nothing answered');
+    assert.equal(logs.length, forged.length - 1, 'each dropped with a log line');
+    assert.ok(logs.every((l) => l.length < 2000), 'log lines stay short even for huge strings');
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    // A well-formed request for a session that does not exist: a clear failure, nothing else.
+    await panel.receive({ type: 'ClearRequest', sessionId: 'no-such-session' });
+    assert.ok(ofType(posts, 'DidFail').length <= 1);
+    // What was logged is still there.
+    await panel.receive({ type: 'SelectSessionRequest', sessionId: 's1' });
+    const snap = ofType(posts, 'Snapshot').at(-1);
+    assert.deepEqual(
+      snap?.rows.map((r) => r.seq),
+      [0, 1],
+    );
   });
 
   it('turns a failed connect into DidFail with secrets redacted', async () => {
