@@ -46,6 +46,10 @@ export interface AuthMatrixOptions {
   insecure?: boolean;
   /** WebSocket: how long an open connection is watched for an immediate close before it counts as accepted. Default 300. */
   settleMs?: number;
+  /** Cancels the run: the current row's session is closed and runAuthMatrix rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Called after each row (the extension shows progress with it). */
+  onRow?: (row: AuthMatrixRow, done: number, total: number) => void;
 }
 
 export type AuthOutcome = 'accepted' | 'rejected' | 'failed' | 'inconclusive' | 'skipped';
@@ -90,9 +94,25 @@ const AUTH_STATUSES = new Set([401, 403, 407]);
 export async function runAuthMatrix(opts: AuthMatrixOptions): Promise<AuthMatrixRow[]> {
   validate(opts);
   const rows: AuthMatrixRow[] = [];
+  const placements = placementsFor(opts.transport);
   // One after another: rows stay independent (no shared sockets, no server load from the others) and times comparable.
-  for (const placement of placementsFor(opts.transport)) rows.push(await runRow(opts, placement));
+  for (const placement of placements) {
+    throwIfCancelled(opts.signal, 'The auth matrix');
+    const row = await runRow(opts, placement);
+    // A row cut short by the cancel says nothing about the credential: not reported.
+    throwIfCancelled(opts.signal, 'The auth matrix');
+    rows.push(row);
+    opts.onRow?.(row, rows.length, placements.length);
+  }
   return rows;
+}
+
+/** Rejects with an AbortError (name 'AbortError') once `signal` has fired. */
+export function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
+  if (!signal?.aborted) return;
+  const err = new Error(`${what} was cancelled.`);
+  err.name = 'AbortError';
+  throw err;
 }
 
 function validate(o: AuthMatrixOptions): void {
@@ -239,6 +259,8 @@ async function runRow(o: AuthMatrixOptions, placement: AuthPlacementName): Promi
     logCap: 2_000,
   };
   const session = createSession(options);
+  const cancel = (): void => void session.close().catch(() => undefined);
+  o.signal?.addEventListener('abort', cancel, { once: true });
   try {
     const v = await verdictOf(session, o, placement);
     return {
@@ -254,6 +276,7 @@ async function runRow(o: AuthMatrixOptions, placement: AuthPlacementName): Promi
       unauthenticatedMs: v.unauthenticatedMs === undefined ? undefined : Math.round(v.unauthenticatedMs * 10) / 10,
     };
   } finally {
+    o.signal?.removeEventListener('abort', cancel);
     await session.close().catch(() => undefined);
   }
 }

@@ -14,6 +14,7 @@ import type { Hint } from '../shared/hints';
 import { computeHints } from '../shared/hintRules';
 import type { AuthConfig, ConnectOptions } from '../shared/options';
 import { percentile } from '../shared/stats';
+import { throwIfCancelled } from './authMatrix';
 import { sleep } from '../transports/clock';
 import { createSession, type Session } from '../transports/index';
 
@@ -40,6 +41,8 @@ export interface ComparisonOptions {
   /** Connect timeout per transport. Default 10000. */
   timeoutMs?: number;
   insecure?: boolean;
+  /** Cancels the run: every session is closed and runComparison rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 export interface Distribution {
@@ -109,12 +112,18 @@ export async function runComparison(opts: ComparisonOptions): Promise<Comparison
   const kinds = validate(opts);
   const mode = opts.mode ?? 'concurrent';
   const startedAt = Date.now();
+  throwIfCancelled(opts.signal, 'The comparison');
   let rows: TransportComparison[];
   if (mode === 'concurrent') rows = await Promise.all(kinds.map((k) => runOne(opts, k)));
   else {
     rows = [];
-    for (const k of kinds) rows.push(await runOne(opts, k));
+    for (const k of kinds) {
+      throwIfCancelled(opts.signal, 'The comparison');
+      rows.push(await runOne(opts, k));
+    }
   }
+  // Sessions cut short by the cancel measured a shorter run than asked: not reported.
+  throwIfCancelled(opts.signal, 'The comparison');
   const notes = [
     mode === 'concurrent'
       ? 'All transports ran at the same time against the same message source, so they saw the same messages under the same conditions.'
@@ -161,14 +170,18 @@ async function runOne(o: ComparisonOptions, transport: TransportKind): Promise<T
   const session = createSession(options);
   let error: string | undefined;
   const sends = { messages: 0, failed: 0 };
+  const cancel = (): void => void session.close().catch(() => undefined);
+  o.signal?.addEventListener('abort', cancel, { once: true });
+  // The cancel ends the sleeps below itself: a WebSocket closed cleanly does not abort session.signal.
+  const stop = o.signal ? AbortSignal.any([session.signal, o.signal]) : session.signal;
   try {
     await session.connect();
     const until = session.now() + o.durationMs;
     if (o.sendUrl) {
       const every = o.sendEveryMs ?? DEFAULT_SEND_EVERY_MS;
       for (let n = 1; session.now() + every <= until; n++) {
-        await sleep(every, session.signal);
-        if (session.state === 'closed') break;
+        await sleep(every, stop);
+        if (session.state === 'closed' || stop.aborted) break;
         try {
           await session.send(JSON.stringify({ kind: 'compare-send', from: transport, n }));
           sends.messages++;
@@ -178,10 +191,11 @@ async function runOne(o: ComparisonOptions, transport: TransportKind): Promise<T
         }
       }
     }
-    await sleep(Math.max(0, until - session.now()), session.signal);
+    await sleep(Math.max(0, until - session.now()), stop);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   } finally {
+    o.signal?.removeEventListener('abort', cancel);
     await session.close().catch(() => undefined);
   }
   return measure(session, options, error, o.sendUrl ? sends : undefined);

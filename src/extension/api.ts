@@ -1,4 +1,4 @@
-import type { SessionSummary } from '../shared/protocol';
+import type { AnalysisKind, AuthMatrixView, ComparisonView, SessionSummary } from '../shared/protocol';
 import type { JsonEvent } from '../shared/serialize';
 
 /**
@@ -15,4 +15,16 @@ export interface RealtimeInspectorApi {
   demoUrl(): Promise<string | undefined>;
   /** The id of the session the inspector shows, if it is open. */
   activeSessionId(): Promise<string | undefined>;
+  /**
+   * What the inspector's Analysis view holds: the latest auth matrix and comparison exactly
+   * as posted to the webview (redacted), and the run in progress. Empty while no inspector
+   * is open. Optional so hosts of older builds still satisfy the type.
+   */
+  analysis?(): Promise<AnalysisSnapshot>;
+}
+
+export interface AnalysisSnapshot {
+  authMatrix?: AuthMatrixView;
+  comparison?: ComparisonView;
+  running?: { kind: AnalysisKind; title: string };
 }

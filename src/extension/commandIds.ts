@@ -25,6 +25,8 @@ export const COMMANDS = {
   forgetSecrets: 'Forget Stored Tokens…',
   toggleRevealSecrets: 'Show or Hide Secrets in the Inspector…',
   showLog: 'Show Log',
+  runAuthMatrix: 'Run Auth Matrix…',
+  compareTransports: 'Compare Transports…',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { DemoServer } from '../demo/server';
 import type { RequestEvent } from '../shared/events';
 import { DEFAULT_WORKSPACE_FILE } from '../shared/environments';
+import { isAuthMatrixParams, isCompareParams } from '../shared/protocol';
+import { promptAuthMatrix, promptCompare } from './analysisPrompts';
 import { commandId, type CommandName } from './commandIds';
 import { promptNewConnection } from './connectPrompts';
 import { connectPurposeOf, curlFor } from './curl';
@@ -306,5 +308,28 @@ const HANDLERS: Record<HostCommand, Handler> = {
 
   async showLog(host) {
     host.output.show(true);
+  },
+
+  async runAuthMatrix(host, args) {
+    // From code: { transport, url?, token?, tokenUrl?, timeoutMs? }; without url, the demo server.
+    if (args[0] !== undefined && !isAuthMatrixParams(args[0])) {
+      // The argument may hold a token: its content is not echoed.
+      throw new Error('runAuthMatrix takes { transport: "poll" | "long-poll" | "sse" | "ws", url?: http(s) or ws(s) URL, token?: string, tokenUrl?: http(s) URL, timeoutMs?: 100 to 60000 }.');
+    }
+    const params = args[0] ?? (await promptAuthMatrix(host));
+    if (!params) return;
+    const view = await host.openPanel().runAuthMatrix(params);
+    if (!view) void info('Auth matrix cancelled.');
+  },
+
+  async compareTransports(host, args) {
+    // From code: { seconds, urls?, intervalMs? }; without urls, all four transports on the demo server.
+    if (args[0] !== undefined && !isCompareParams(args[0])) {
+      throw new Error('compareTransports takes { seconds: 1 to 60, urls?: { poll?, "long-poll"?, sse?: http(s) URL, ws?: ws(s) URL }, intervalMs?: 0 to 600000 }.');
+    }
+    const params = args[0] ?? (await promptCompare());
+    if (!params) return;
+    const result = await host.openPanel().compareTransports(params);
+    if (!result) void info('Transport comparison cancelled.');
   },
 };

@@ -78,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): RealtimeInspectorApi
     events: async (id) => (await api()).events(id),
     demoUrl: async () => (hostInstance ? hostInstance.api().demoUrl() : undefined),
     activeSessionId: async () => (hostInstance ? hostInstance.api().activeSessionId() : undefined),
+    analysis: async () => (hostInstance ? ((await hostInstance.api().analysis?.()) ?? {}) : {}),
   };
 }
 

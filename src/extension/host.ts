@@ -189,7 +189,8 @@ export class Host implements vscode.Disposable {
       },
       demoUrl: async () => this.demo.running?.httpUrl,
       activeSessionId: async () => this.panel?.activeSessionId,
-      analysis: async () => this.panel?.analysis ?? {},
+      // Copies: the API is read-only, the panel keeps its own.
+      analysis: async () => structuredClone(this.panel?.analysis ?? {}),
     };
   }
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { DisposableStore } from './disposables';
 import { errorMessage } from './errors';
-import { PanelController, type PanelHost } from './panelController';
+import type { AuthMatrixParams, AuthMatrixView, CompareParams, ComparisonView } from '../shared/protocol';
+import { PanelController, type PanelAnalysis, type PanelHost } from './panelController';
 import { panelHtml } from './panelHtml';
 import type { SessionEntry, SessionManager } from './sessionManager';
 
@@ -66,6 +67,20 @@ export class InspectorPanel implements vscode.Disposable {
 
   setRevealSecrets(reveal: boolean): void {
     this.controller.setRevealSecrets(reveal);
+  }
+
+  /** Runs the auth matrix and shows it in the Analysis view; undefined when cancelled. */
+  runAuthMatrix(params: AuthMatrixParams): Promise<AuthMatrixView | undefined> {
+    return this.controller.runAuthMatrix(params);
+  }
+
+  /** Runs the transport comparison and shows it in the Analysis view; undefined when cancelled. */
+  compareTransports(params: CompareParams): Promise<ComparisonView | undefined> {
+    return this.controller.compareTransports(params);
+  }
+
+  get analysis(): PanelAnalysis {
+    return this.controller.analysis;
   }
 
   dispose(): void {

@@ -8,10 +8,24 @@
  */
 import type { InspectorEvent, TransportKind } from '../shared/events';
 import type { Hint } from '../shared/hints';
-import { isFromWebview, type ConnectionConfig, type EventRow, type FromWebview, type SessionSummary, type StatsSummary, type ToWebview } from '../shared/protocol';
+import {
+  isFromWebview,
+  type AnalysisKind,
+  type AuthMatrixParams,
+  type AuthMatrixView,
+  type CompareParams,
+  type ComparisonView,
+  type ConnectionConfig,
+  type EventRow,
+  type FromWebview,
+  type SessionSummary,
+  type StatsSummary,
+  type ToWebview,
+} from '../shared/protocol';
 import { toRow } from '../shared/rows';
 import { toJsonEvent } from '../shared/serialize';
 import type { Session } from '../transports/session';
+import { analysisTitle, isCancel } from './analysisRunner';
 import { FlushScheduler, findBySeq, realTimers, relatedEvents, takeEvents, type TimerApi } from './batcher';
 import { errorMessage } from './errors';
 import { transportName } from './labels';
@@ -52,6 +66,17 @@ export interface PanelHost {
   hintsFor(entry: SessionEntry, reveal: boolean): Hint[];
   /** Redacts free text with every session's known secrets (errors not tied to one session). */
   redactAll(text: string): string;
+  /** Runs an auth matrix (progress and cancel in a notification); resolves with the redacted view, rejects with a redacted sentence. */
+  runAuthMatrix(params: AuthMatrixParams, signal: AbortSignal): Promise<AuthMatrixView>;
+  /** Runs a transport comparison, likewise. */
+  compareTransports(params: CompareParams, signal: AbortSignal): Promise<ComparisonView>;
+}
+
+/** The Analysis view's state: the latest results and the run in progress. */
+export interface PanelAnalysis {
+  authMatrix?: AuthMatrixView;
+  comparison?: ComparisonView;
+  running?: { kind: AnalysisKind; title: string };
 }
 
 type Pingable = Session & { ping(data?: string | Uint8Array): void };
@@ -70,6 +95,10 @@ export class PanelController {
   private readonly postedSummaries = new Map<string, string>();
   private postedHints = '';
   private lastSlowRefresh = 0;
+  private authMatrix: AuthMatrixView | undefined;
+  private comparison: ComparisonView | undefined;
+  /** One analysis at a time: they measure timings, a second run would disturb the first. */
+  private running: { kind: AnalysisKind; title: string; abort: AbortController } | undefined;
 
   constructor(
     private readonly host: PanelHost,
@@ -90,6 +119,11 @@ export class PanelController {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** What the Analysis view holds (the same data posted to the webview). */
+  get analysis(): PanelAnalysis {
+    return { authMatrix: this.authMatrix, comparison: this.comparison, running: this.running && { kind: this.running.kind, title: this.running.title } };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -163,6 +197,55 @@ export class PanelController {
   dispose(): void {
     this.disposed = true;
     this.scheduler.dispose();
+    // Closing the panel ends its analysis like it ends its connections.
+    this.running?.abort.abort();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Analysis (from a command or the webview)
+
+  /** Runs the auth matrix and shows it. Resolves with the view, or undefined when cancelled; rejects with a redacted sentence. */
+  runAuthMatrix(params: AuthMatrixParams): Promise<AuthMatrixView | undefined> {
+    return this.runAnalysis('auth-matrix', analysisTitle('auth-matrix', params), async (signal) => {
+      const view = await this.host.runAuthMatrix(params, signal);
+      this.authMatrix = view;
+      this.post({ type: 'DidRunAuthMatrix', ...view });
+      return view;
+    });
+  }
+
+  /** Runs the transport comparison and shows it, likewise. */
+  compareTransports(params: CompareParams): Promise<ComparisonView | undefined> {
+    return this.runAnalysis('compare', analysisTitle('compare', params), async (signal) => {
+      const result = await this.host.compareTransports(params, signal);
+      this.comparison = result;
+      this.post({ type: 'DidCompareTransports', result });
+      return result;
+    });
+  }
+
+  private async runAnalysis<T>(kind: AnalysisKind, title: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+    if (this.disposed) throw new Error('The inspector was closed.');
+    if (this.running) throw new Error(`${this.running.title} is still running: wait for it, or cancel it in its notification.`);
+    const abort = new AbortController();
+    this.running = { kind, title, abort };
+    this.post({ type: 'DidChangeAnalysisState', running: { kind, title } });
+    try {
+      return await work(abort.signal);
+    } catch (err) {
+      if (isCancel(err)) return undefined;
+      throw err;
+    } finally {
+      this.running = undefined;
+      this.post({ type: 'DidChangeAnalysisState', running: null });
+    }
+  }
+
+  /** After a Snapshot: the latest results and a run in progress (state, not backlog). */
+  private postAnalysis(): void {
+    if (this.authMatrix) this.post({ type: 'DidRunAuthMatrix', ...this.authMatrix });
+    if (this.comparison) this.post({ type: 'DidCompareTransports', result: this.comparison });
+    if (this.running) this.post({ type: 'DidChangeAnalysisState', running: { kind: this.running.kind, title: this.running.title } });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -222,6 +305,12 @@ export class PanelController {
         return;
       case 'DidFailInWebview':
         this.host.log.warn(`Webview: ${this.host.redactAll(m.message).slice(0, 2000)}`);
+        return;
+      case 'RunAuthMatrixRequest':
+        await this.runAuthMatrix({ transport: m.transport, url: m.url, token: m.token, tokenUrl: m.tokenUrl, timeoutMs: m.timeoutMs });
+        return;
+      case 'CompareTransportsRequest':
+        await this.compareTransports({ seconds: m.seconds, urls: m.urls, intervalMs: m.intervalMs });
         return;
       default: {
         const never: never = m;
@@ -342,6 +431,7 @@ export class PanelController {
       demoUrl: this.host.demoUrl(),
       defaults,
     });
+    this.postAnalysis();
     if (entry && (this.cursor < entry.log.total || sessions.isLive(entry))) this.scheduler.schedule();
   }
 

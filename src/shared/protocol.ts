@@ -91,6 +91,110 @@ export interface ConnectionConfig {
   sendUrl?: string;
 }
 
+// ---------------------------------------------------------------------------------------
+// Analysis: the auth matrix and the transport comparison (src/analysis), as plain data the
+// host has redacted. Mirrors AuthMatrixRow and ComparisonResult without importing them:
+// the webview must not depend on the transport core.
+
+export type AuthPlacementView = 'none' | 'query' | 'bearer' | 'cookie' | 'subprotocol' | 'first-message' | 'token-url';
+export type AuthOutcomeView = 'accepted' | 'rejected' | 'failed' | 'inconclusive' | 'skipped';
+
+/** One auth matrix row as the panel shows it. Every string has been through the host's redaction. */
+export interface AuthMatrixRowView {
+  placement: AuthPlacementView;
+  /** Where the credential travelled, in words. */
+  carrier: string;
+  /** The row's URL, redacted. */
+  url: string;
+  outcome: AuthOutcomeView;
+  /** How the server said so, in one line. */
+  evidence: string;
+  status?: number;
+  closeCode?: number;
+  /** ms from the session's start to the verdict. */
+  timeMs?: number;
+  /** First-message rows: how long the connection was open before the server answered or closed. */
+  unauthenticatedMs?: number;
+  /** What the placement risks, in one sentence. */
+  risk: string;
+}
+
+export interface AuthMatrixView {
+  transport: TransportKind;
+  /** The endpoint (a `{method}` template for the demo server), redacted. */
+  url: string;
+  rows: AuthMatrixRowView[];
+  /** Wall clock when the run ended. */
+  finishedAt: number;
+}
+
+export interface DistributionView {
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  samples: number;
+}
+
+/** One transport's column of the comparison (TransportComparison, hints reduced to what the panel shows). */
+export interface TransportComparisonView {
+  transport: TransportKind;
+  url: string;
+  ok: boolean;
+  error?: string;
+  ranMs: number;
+  delivered: number;
+  messagesIn: number;
+  missed: number;
+  latencyMs: DistributionView;
+  requests: number;
+  uselessRequests: number;
+  wireBytes: number;
+  payloadBytes: number;
+  bytesPerMessage?: number;
+  payloadBytesPerMessage?: number;
+  overheadBytesPerMessage?: number;
+  reconnects: number;
+  gapMs: DistributionView;
+  connections: number;
+  sends?: { messages: number; failed: number; wireBytes: number; bytesPerSend?: number; requests: number };
+  hints: Array<{ id: string; severity: Hint['severity']; message: string }>;
+}
+
+/** ComparisonResult as plain data. */
+export interface ComparisonView {
+  mode: 'concurrent' | 'sequential';
+  durationMs: number;
+  intervalMs: number;
+  startedAt: number;
+  rows: TransportComparisonView[];
+  notes: string[];
+}
+
+export type AnalysisKind = 'auth-matrix' | 'compare';
+
+/** What an auth matrix run needs. Without `url`: the embedded demo server (started if needed), its token and token endpoint. */
+export interface AuthMatrixParams {
+  transport: TransportKind;
+  /** http(s) or ws(s) URL; may contain `{method}`, replaced by each placement's name. */
+  url?: string;
+  /** The credential. Empty or left out with a URL: the one remembered for the endpoint, if any. */
+  token?: string;
+  /** Token endpoint (http or https) for the short-lived token row. */
+  tokenUrl?: string;
+  /** Per row, 100 to 60000 ms. Default 5000. */
+  timeoutMs?: number;
+}
+
+/** What a comparison run needs. Without `urls`: all four transports on the embedded demo server. */
+export interface CompareParams {
+  /** How long each transport runs, 1 to 60 s. */
+  seconds: number;
+  /** One URL per transport to compare (ws(s) for ws, http(s) for the others). */
+  urls?: Partial<Record<TransportKind, string>>;
+  /** Short-polling interval, 0 to 600000 ms. Default: the realtimeInspector.pollIntervalMs setting. */
+  intervalMs?: number;
+}
+
 export interface ViewSettings {
   logCap: number;
   /** True when the user chose to see secrets for this panel (per action, never persisted). */
@@ -111,7 +215,13 @@ export type ToWebview =
   /** The log of a session was cleared. */
   | { type: 'DidClear'; sessionId: string }
   /** Something failed: shown inline, the panel keeps running. */
-  | { type: 'DidFail'; message: string };
+  | { type: 'DidFail'; message: string }
+  /** An auth matrix finished (the latest one; re-sent after each Snapshot). */
+  | ({ type: 'DidRunAuthMatrix' } & AuthMatrixView)
+  /** A transport comparison finished (the latest one; re-sent after each Snapshot). */
+  | { type: 'DidCompareTransports'; result: ComparisonView }
+  /** An analysis started (`running` says which) or ended (null). */
+  | { type: 'DidChangeAnalysisState'; running: { kind: AnalysisKind; title: string } | null };
 
 export type FromWebview =
   /** The webview is loaded and listening. */
@@ -135,7 +245,11 @@ export type FromWebview =
   /** Start the embedded demo server (if needed) and fill the form with its URL for a transport. */
   | { type: 'UseDemoRequest'; transport: TransportKind }
   /** An error inside the webview, reported to the host log. */
-  | { type: 'DidFailInWebview'; message: string };
+  | { type: 'DidFailInWebview'; message: string }
+  /** Run the auth matrix (the demo server when no URL is given) and show it in the Analysis view. */
+  | ({ type: 'RunAuthMatrixRequest' } & AuthMatrixParams)
+  /** Run the transport comparison (the demo server when no URLs are given) and show it in the Analysis view. */
+  | ({ type: 'CompareTransportsRequest' } & CompareParams);
 
 const TRANSPORTS = ['poll', 'long-poll', 'sse', 'ws'];
 const isStr = (v: unknown, max = 1_000_000): v is string => typeof v === 'string' && v.length <= max;
@@ -196,6 +310,46 @@ export function isConnectionConfig(v: unknown): v is ConnectionConfig {
   );
 }
 
+const onlyKeys = (v: Record<string, unknown>, allowed: readonly string[]): boolean => Object.keys(v).every((k) => allowed.includes(k));
+const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/** A URL of one of `schemes` ('http:', 'ws:', ...), at most 8 KiB, without spaces or control characters. */
+function isUrl(v: unknown, schemes: readonly string[]): v is string {
+  if (!isStr(v, 8192) || v === '' || /[\s\u0000-\u001f\u007f]/.test(v)) return false;
+  try {
+    // `{method}` is a placeholder the auth matrix replaces: check the URL it becomes.
+    return schemes.includes(new URL(v.split('{method}').join('bearer')).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const ANY_SCHEME = ['http:', 'https:', 'ws:', 'wss:'];
+const schemesFor = (t: TransportKind): readonly string[] => (t === 'ws' ? ['ws:', 'wss:'] : ['http:', 'https:']);
+
+/** Checks auth matrix parameters (the webview's RunAuthMatrixRequest, or a command's argument): known fields only, each valid. */
+export function isAuthMatrixParams(v: unknown, extraKeys: readonly string[] = []): v is AuthMatrixParams {
+  if (!isObj(v) || !onlyKeys(v, ['transport', 'url', 'token', 'tokenUrl', 'timeoutMs', ...extraKeys])) return false;
+  if (!TRANSPORTS.includes(v.transport as string)) return false;
+  if (v.url !== undefined && !isUrl(v.url, ANY_SCHEME)) return false;
+  // A token is one header value or URL parameter: no line breaks, at most 64 KiB.
+  if (v.token !== undefined && (!isStr(v.token, 65536) || /[\r\n\u0000]/.test(v.token))) return false;
+  if (v.tokenUrl !== undefined && !isUrl(v.tokenUrl, ['http:', 'https:'])) return false;
+  return v.timeoutMs === undefined || isInt(v.timeoutMs, 100, 60_000);
+}
+
+/** Checks comparison parameters (the webview's CompareTransportsRequest, or a command's argument). */
+export function isCompareParams(v: unknown, extraKeys: readonly string[] = []): v is CompareParams {
+  if (!isObj(v) || !onlyKeys(v, ['seconds', 'urls', 'intervalMs', ...extraKeys])) return false;
+  if (!isInt(v.seconds, 1, 60)) return false;
+  if (v.intervalMs !== undefined && !isInt(v.intervalMs, 0, 600_000)) return false;
+  if (v.urls === undefined) return true;
+  const urls = v.urls;
+  if (!isObj(urls)) return false;
+  const keys = Object.keys(urls);
+  return keys.length > 0 && keys.every((k) => TRANSPORTS.includes(k) && isUrl(urls[k], schemesFor(k as TransportKind)));
+}
+
 /** Checks a message from the webview. Anything that fails is logged and dropped by the caller. */
 export function isFromWebview(v: unknown): v is FromWebview {
   if (!isObj(v) || !isStr(v.type, 64)) return false;
@@ -219,6 +373,10 @@ export function isFromWebview(v: unknown): v is FromWebview {
       return TRANSPORTS.includes(v.transport as string);
     case 'DidFailInWebview':
       return isStr(v.message, 10_000);
+    case 'RunAuthMatrixRequest':
+      return isAuthMatrixParams(v, ['type']);
+    case 'CompareTransportsRequest':
+      return isCompareParams(v, ['type']);
     default:
       return false;
   }
@@ -226,5 +384,5 @@ export function isFromWebview(v: unknown): v is FromWebview {
 
 /** Light check of a host message in the webview (the host is trusted; this guards against version skew). */
 export function isToWebview(v: unknown): v is ToWebview {
-  return isObj(v) && ['Snapshot', 'DidAppendRows', 'DidChangeSession', 'DidUpdateHints', 'DidLoadDetail', 'DidClear', 'DidFail'].includes(v.type as string);
+  return isObj(v) && ['Snapshot', 'DidAppendRows', 'DidChangeSession', 'DidUpdateHints', 'DidLoadDetail', 'DidClear', 'DidFail', 'DidRunAuthMatrix', 'DidCompareTransports', 'DidChangeAnalysisState'].includes(v.type as string);
 }

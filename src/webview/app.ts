@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../shared/options';
 import type { EventRow, FromWebview, SessionSummary, ToWebview, ViewSettings } from '../shared/protocol';
+import { AnalysisView } from './analysisView';
 import { Banners } from './banners';
 import { Composer } from './composer';
 import { ConnectionForm } from './connectionForm';
@@ -9,6 +10,7 @@ import { HintsView } from './hintsView';
 import { checkHostMessage } from './hostMessages';
 import { LogView } from './logView';
 import { SessionTabs } from './sessionTabs';
+import { SidePane } from './sidePane';
 import { createVsCodeApi } from './state';
 import { StatsStrip } from './statsStrip';
 
@@ -108,7 +110,30 @@ export function startApp(root: HTMLElement): void {
       save();
     },
   });
-  const hints = new HintsView();
+  const hints = new HintsView({ header: false });
+  const analysis = new AnalysisView(state.analysis, {
+    runAuthMatrix: (params) => post({ type: 'RunAuthMatrixRequest', ...params }),
+    compare: (params) => post({ type: 'CompareTransportsRequest', ...params }),
+    formTarget: () => form.analysisTarget(),
+    change: (prefs) => {
+      state.analysis = prefs;
+      save();
+    },
+  });
+  /** Where the split between the log and the bottom area sits, normally and expanded. */
+  const SPLIT_NORMAL = '68%';
+  const SPLIT_EXPANDED = '22%';
+  const side = new SidePane({ hints, analysis }, state.sideTab, {
+    select: (tab) => {
+      state.sideTab = tab;
+      save();
+      layoutBottom();
+    },
+    expand: (expanded) => {
+      bottom.classList.toggle('side-maximized', expanded);
+      outer.handlePosition = expanded ? SPLIT_EXPANDED : SPLIT_NORMAL;
+    },
+  });
 
   const inner = document.createElement('vscode-split-layout');
   inner.split = 'vertical';
@@ -118,11 +143,14 @@ export function startApp(root: HTMLElement): void {
   log.el.slot = 'start';
   detail.el.slot = 'end';
   inner.append(log.el, detail.el);
-  const bottom = h('div', { class: 'bottom' }, composer.el, hints.el);
+  const bottom = h('div', { class: 'bottom' }, composer.el, side.el);
+  // Tables need width: the Analysis tab takes two thirds of the bottom area.
+  const layoutBottom = (): void => void bottom.classList.toggle('analysis-wide', side.tab === 'analysis');
+  layoutBottom();
   const outer = document.createElement('vscode-split-layout');
   outer.split = 'horizontal';
-  outer.initialHandlePosition = '68%';
-  outer.handlePosition = '68%';
+  outer.initialHandlePosition = SPLIT_NORMAL;
+  outer.handlePosition = SPLIT_NORMAL;
   outer.id = 'split-outer';
   outer.classList.add('main');
   inner.slot = 'start';
@@ -228,6 +256,18 @@ export function startApp(root: HTMLElement): void {
       case 'DidFail':
         pendingDemo = false;
         banners.show(m.message);
+        break;
+      case 'DidRunAuthMatrix':
+        analysis.showAuthMatrix(m);
+        break;
+      case 'DidCompareTransports':
+        analysis.showComparison(m.result);
+        break;
+      case 'DidChangeAnalysisState':
+        analysis.setRunning(m.running);
+        side.setRunning(m.running !== null);
+        // A run was started (here or by a command): show where its result will appear.
+        if (m.running && side.tab !== 'analysis') side.select('analysis', true);
         break;
       default: {
         const unhandled: never = m;

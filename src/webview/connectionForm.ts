@@ -1,5 +1,5 @@
 import type { TransportKind } from '../shared/events';
-import type { ConnectionConfig, SessionSummary } from '../shared/protocol';
+import type { AuthMatrixParams, ConnectionConfig, SessionSummary } from '../shared/protocol';
 import { applyDefaults, buildConfig } from './connectionConfig';
 import { action, button, checkbox, field, textarea, textfield, type VscodeTextfield } from './controls';
 import { h, icon, replace, select, show } from './dom';
@@ -176,6 +176,31 @@ export class ConnectionForm {
     this.renderAuth();
     this.renderOptions();
     this.changed();
+  }
+
+  /**
+   * The connection bar's endpoint as an auth matrix target: URL, transport, and the token
+   * typed under Authentication (or its token endpoint). A sentence when it cannot be used.
+   * Without a token the host uses the one remembered for the endpoint, if any.
+   */
+  analysisTarget(): AuthMatrixParams | string {
+    const url = this.form.url.trim();
+    if (!url) return 'Type the endpoint URL in the connection bar first (or pick the demo server).';
+    let scheme: string;
+    try {
+      scheme = new URL(url.split('{method}').join('bearer')).protocol;
+    } catch {
+      return 'The URL in the connection bar is not a valid URL.';
+    }
+    const isWs = scheme === 'ws:' || scheme === 'wss:';
+    if (!isWs && scheme !== 'http:' && scheme !== 'https:') return `The auth matrix needs an http(s) or ws(s) URL, not ${scheme}//.`;
+    const transport = this.form.transport === 'auto' ? (isWs ? 'ws' : undefined) : this.form.transport;
+    if (!transport) return 'Pick the transport in the connection bar: "Auto" cannot tell SSE from polling for the auth matrix.';
+    if ((transport === 'ws') !== isWs) return transport === 'ws' ? 'WebSocket needs a ws:// or wss:// URL.' : `${TRANSPORT_LABELS[transport]} needs an http:// or https:// URL.`;
+    const method = this.form.authMethod;
+    const token = method !== 'none' && method !== 'token-url' && this.secrets.token ? this.secrets.token : undefined;
+    const tokenUrl = method === 'token-url' && this.form.tokenUrl.trim() ? this.form.tokenUrl.trim() : undefined;
+    return { transport, url, ...(token ? { token } : {}), ...(tokenUrl ? { tokenUrl } : {}) };
   }
 
   /** Validates and posts; problems are listed under the bar instead. */

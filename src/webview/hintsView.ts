@@ -9,10 +9,12 @@ const SEVERITY_LABELS: Record<Hint['severity'], string> = { info: 'Info', warnin
 export class HintsView {
   readonly el: HTMLElement;
   private readonly list = h('div', { class: 'hints-list', id: 'hints-list' });
-  private readonly count = h('span', { class: 'count-badge', id: 'hints-count' });
+  /** The number of hints; shown in the tab when the view sits in one (opts.header false). */
+  readonly count = h('span', { class: 'count-badge', id: 'hints-count' });
 
-  constructor() {
-    this.el = h('section', { class: 'hints', 'aria-label': 'Hints' }, h('div', { class: 'toolbar' }, icon('lightbulb'), h('span', { class: 'section-title' }, 'Hints'), this.count), this.list);
+  constructor(opts: { header?: boolean } = {}) {
+    const header = opts.header === false ? null : h('div', { class: 'toolbar' }, icon('lightbulb'), h('span', { class: 'section-title' }, 'Hints'), this.count);
+    this.el = h('section', { class: 'hints', 'aria-label': 'Hints' }, header, this.list);
     this.update([]);
   }
 

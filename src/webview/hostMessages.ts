@@ -2,6 +2,7 @@ import { oneLine, TRANSPORT_KINDS, type ConnectionState, type TransportKind } fr
 import type { Hint } from '../shared/hints';
 import { isConnectionConfig, isToWebview, type ConnectionConfig, type EventRow, type SessionSummary, type StatsSummary, type ToWebview, type ViewSettings } from '../shared/protocol';
 import type { JsonEvent } from '../shared/serialize';
+import { checkAnalysisState, checkAuthMatrix, checkComparison } from './analysisMessages';
 
 /**
  * Checks a host message field by field before the view touches it. `isToWebview` only
@@ -185,6 +186,21 @@ export function checkHostMessage(data: unknown): Checked {
     case 'DidFail':
       if (!isStr(m.message)) return bad('message is not a string');
       return { ok: true, message: { type: 'DidFail', message: m.message }, skippedRows: 0 };
+    case 'DidRunAuthMatrix': {
+      const c = checkAuthMatrix(m);
+      if (typeof c === 'string') return bad(c);
+      return { ok: true, message: { type: 'DidRunAuthMatrix', ...c.view }, skippedRows: c.skipped };
+    }
+    case 'DidCompareTransports': {
+      const c = checkComparison(m.result);
+      if (typeof c === 'string') return bad(c);
+      return { ok: true, message: { type: 'DidCompareTransports', result: c.view }, skippedRows: c.skipped };
+    }
+    case 'DidChangeAnalysisState': {
+      const running = checkAnalysisState(m.running);
+      if (typeof running === 'string') return bad(running);
+      return { ok: true, message: { type: 'DidChangeAnalysisState', running }, skippedRows: 0 };
+    }
     default: {
       const unhandled: never = data;
       return { ok: false, reason: `unhandled message ${JSON.stringify(unhandled)}` };

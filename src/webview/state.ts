@@ -50,6 +50,19 @@ export interface SavedMessage {
   data: string;
 }
 
+export type SideTab = 'hints' | 'analysis';
+export const SIDE_TABS: readonly SideTab[] = ['hints', 'analysis'];
+export type CompareSeconds = 3 | 5 | 10;
+export const COMPARE_SECONDS: readonly CompareSeconds[] = [3, 5, 10];
+
+/** The Analysis view's choices (never a token). */
+export interface AnalysisPrefs {
+  /** Auth matrix against the demo server or the connection bar's URL. */
+  target: 'demo' | 'form';
+  transport: TransportKind;
+  seconds: CompareSeconds;
+}
+
 export interface PersistedState {
   v: 1;
   form: FormState;
@@ -57,6 +70,8 @@ export interface PersistedState {
   filter: FilterSpec;
   composer: { format: SendFormat; draft: string; saved: SavedMessage[] };
   detailTab: DetailTab;
+  sideTab: SideTab;
+  analysis: AnalysisPrefs;
 }
 
 export function defaultForm(): FormState {
@@ -85,7 +100,16 @@ export function defaultForm(): FormState {
 }
 
 export function defaultState(): PersistedState {
-  return { v: 1, form: defaultForm(), setupOpen: false, filter: { dir: 'all', kinds: [], text: '' }, composer: { format: 'text', draft: '', saved: [] }, detailTab: 'text' };
+  return {
+    v: 1,
+    form: defaultForm(),
+    setupOpen: false,
+    filter: { dir: 'all', kinds: [], text: '' },
+    composer: { format: 'text', draft: '', saved: [] },
+    detailTab: 'text',
+    sideTab: 'hints',
+    analysis: { target: 'demo', transport: 'ws', seconds: 5 },
+  };
 }
 
 /** Header names whose values are credentials: typed values are used but not persisted. */
@@ -94,7 +118,7 @@ export const SECRET_HEADER = /auth|token|key|secret|cookie|session|passw|credent
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown, fallback: string, max = 65536): string => (typeof v === 'string' && v.length <= max ? v : fallback);
-const oneOf = <T extends string>(v: unknown, all: readonly T[], fallback: T): T => (all.includes(v as T) ? (v as T) : fallback);
+const oneOf = <T extends string | number>(v: unknown, all: readonly T[], fallback: T): T => (all.includes(v as T) ? (v as T) : fallback);
 
 /** Whatever getState() returns (older versions, hand edits) becomes a valid state. */
 export function restoreState(raw: unknown): PersistedState {
@@ -126,6 +150,7 @@ export function restoreState(raw: unknown): PersistedState {
   };
   const fl = isObj(raw.filter) ? raw.filter : {};
   const c = isObj(raw.composer) ? raw.composer : {};
+  const an = isObj(raw.analysis) ? raw.analysis : {};
   const saved = Array.isArray(c.saved)
     ? c.saved
         .filter((s): s is Obj => isObj(s) && typeof s.data === 'string' && typeof s.name === 'string')
@@ -143,6 +168,12 @@ export function restoreState(raw: unknown): PersistedState {
     },
     composer: { format: oneOf(c.format, SEND_FORMATS, 'text'), draft: str(c.draft, '', 1024 * 1024), saved },
     detailTab: oneOf(raw.detailTab, DETAIL_TABS, 'text'),
+    sideTab: oneOf(raw.sideTab, SIDE_TABS, 'hints'),
+    analysis: {
+      target: oneOf(an.target, ['demo', 'form'] as const, d.analysis.target),
+      transport: oneOf(an.transport, TRANSPORT_KINDS, d.analysis.transport),
+      seconds: oneOf(an.seconds, COMPARE_SECONDS, d.analysis.seconds),
+    },
   };
 }
 
