@@ -185,6 +185,8 @@ export abstract class Session implements EventSink {
   /** Stops the session at once: aborts requests, closes sockets, cancels reconnects. */
   async close(code?: number, reason?: string): Promise<void> {
     if (this._state === 'closed' && !this.reconnectPending()) {
+      // Already over (e.g. the server closed it): still fire the signal, so whatever waits on it stops too.
+      this.abort.abort();
       this.closedResolve();
       return;
     }
