@@ -7,91 +7,8 @@ import { attach, type Socket as EioSocket } from 'engine.io';
 import type { ConnectOptions } from '../../src/shared/options';
 import { LongPollSession } from '../../src/transports/polling';
 import { ConnectError, type Session } from '../../src/transports/session';
+import { TestServer, closeTestServers } from '../helpers/httpTestServer';
 import { connectError, count, eventsOf, untilEvents } from '../helpers/session';
-
-// ---------- a small real server on 127.0.0.1:0 that records every request ----------
-
-interface Seen {
-  i: number;
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  /** Server clock (performance.now) when the request arrived, and when its answer was handed to the socket. */
-  t: number;
-  endT?: number;
-  /** The client closed the connection before the answer was complete. */
-  aborted: boolean;
-}
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen) => void;
-
-class TestServer {
-  readonly seen: Seen[] = [];
-  private waiters = new Set<() => void>();
-  private constructor(
-    readonly server: http.Server,
-    public handler: Handler,
-  ) {}
-
-  static async start(handler: Handler): Promise<TestServer> {
-    const ts: TestServer = new TestServer(http.createServer((req, res) => ts.onRequest(req, res)), handler);
-    await new Promise<void>((r) => ts.server.listen(0, '127.0.0.1', r));
-    servers.push(ts);
-    return ts;
-  }
-
-  get base(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const s: Seen = { i: this.seen.length, method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '', t: performance.now(), aborted: false };
-    res.on('finish', () => {
-      s.endT = performance.now();
-      this.changed();
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) s.aborted = true;
-      this.changed();
-    });
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      s.body = Buffer.concat(chunks).toString('utf8');
-      this.seen.push(s);
-      this.changed();
-      this.handler(req, res, s);
-    });
-  }
-
-  private changed(): void {
-    for (const w of [...this.waiters]) w();
-  }
-
-  /** Resolves once `check()` holds, re-checking on every request and answer. */
-  until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const tick = (): void => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.waiters.delete(tick);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(tick);
-        reject(new Error(`timed out waiting for the server to see: ${what} (saw ${this.seen.length} requests)`));
-      }, timeoutMs);
-      this.waiters.add(tick);
-      tick();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 const servers: Array<{ close(): Promise<void> }> = [];
 const sessions: Session[] = [];
@@ -101,6 +18,7 @@ afterEach(async () => {
   timers.splice(0).forEach(clearTimeout);
   await Promise.all(sessions.splice(0).map((s) => s.close()));
   await Promise.all(servers.splice(0).map((s) => s.close()));
+  await closeTestServers();
 });
 
 /** Server-side delay that afterEach cancels, so a held answer never outlives its test. */
