@@ -6,41 +6,14 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isFromWebview, type AuthMatrixView, type ComparisonView } from '../../src/shared/protocol';
 import { AUTH_MATRIX_WS, COMPARISON } from './analysisFixtures';
 import { HINTS, rowsOf, snapshot, STATS, WS_SESSION, wsEvents } from './fixtures';
-import { startHarness, type Harness, type Panel } from './harness';
+import { usePanels, type Panel } from './harness';
 import { DARK_MODERN, LIGHT_MODERN } from './themes';
 
-let harness: Harness;
-let panel: Panel | undefined;
-
-before(async () => {
-  harness = await startHarness();
-});
-
-after(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  // Every test ends with a page that had no CSP violation, error or dialog, and posted only what the host guard accepts.
-  if (panel) {
-    const p = panel;
-    panel = undefined;
-    try {
-      await p.assertClean();
-    } finally {
-      await p.page.close();
-    }
-  }
-});
-
-async function open(opts?: Parameters<Harness['open']>[0]): Promise<Panel> {
-  panel = await harness.open(opts);
-  return panel;
-}
+const open = usePanels();
 
 /** "#F14C4C" → "rgb(241, 76, 76)", as getComputedStyle reports colours. */
 function rgb(hex: string): string {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { after, afterEach, before } from 'node:test';
 import { isFromWebview, type FromWebview } from '../../src/shared/protocol';
 import { DARK_MODERN, LIGHT_MODERN, themeCss } from './themes';
 
@@ -204,4 +205,35 @@ export class Panel {
     if (this.dialogs.length) throw new Error(`dialogs opened: ${this.dialogs.join('; ')}`);
     for (const m of await this.posted()) if (!isFromWebview(m)) throw new Error(`posted message fails isFromWebview: ${JSON.stringify(m).slice(0, 300)}`);
   }
+}
+
+/**
+ * Registers one harness for a test file (started before, closed after) and returns `open`.
+ * Every test ends with a page that had no CSP violation, error or dialog, and posted only
+ * what the host guard accepts.
+ */
+export function usePanels(): (opts?: Parameters<Harness['open']>[0]) => Promise<Panel> {
+  let harness: Harness | undefined;
+  let panel: Panel | undefined;
+  before(async () => {
+    harness = await startHarness();
+  });
+  after(async () => {
+    await harness?.close();
+  });
+  afterEach(async () => {
+    if (!panel) return;
+    const p = panel;
+    panel = undefined;
+    try {
+      await p.assertClean();
+    } finally {
+      await p.page.close();
+    }
+  });
+  return async (opts) => {
+    if (!harness) throw new Error('usePanels(): the harness is not started (call open() inside a test)');
+    panel = await harness.open(opts);
+    return panel;
+  };
 }

@@ -5,40 +5,13 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isFromWebview, type EventRow } from '../../src/shared/protocol';
 import { HINTS, jsonOf, mixedRows, rowsOf, snapshot, SSE_IMPORT, STATS, WS_SESSION, wsEvents } from './fixtures';
-import { startHarness, type Harness, type Panel } from './harness';
+import { usePanels, type Panel } from './harness';
 
 const S = WS_SESSION;
-let harness: Harness;
-let panel: Panel | undefined;
-
-before(async () => {
-  harness = await startHarness();
-});
-
-after(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  // Every test ends with a page that had no CSP violation, error or dialog.
-  if (panel) {
-    const p = panel;
-    panel = undefined;
-    try {
-      await p.assertClean();
-    } finally {
-      await p.page.close();
-    }
-  }
-});
-
-async function open(opts?: Parameters<Harness['open']>[0]): Promise<Panel> {
-  panel = await harness.open(opts);
-  return panel;
-}
+const open = usePanels();
 
 /** Visible log rows: seq and y offset inside the scroll content. */
 async function visibleRows(p: Panel): Promise<Array<{ seq: number; y: number; text: string }>> {
