@@ -343,7 +343,8 @@ describe('Analysis view', () => {
     await p.page.waitForFunction(() => JSON.stringify((window as unknown as { __posted: unknown[] }).__posted).includes('Skipped 1 malformed row(s) in DidRunAuthMatrix'));
   });
 
-  it('screenshot of the Analysis view with real results, maximized (docs/images/analysis.png)', async () => {
+  // Written to test-results/ (git-ignored); copy it to docs/images/analysis.png when the view changes.
+  it('screenshot of the Analysis view with real results, maximized', async () => {
     const p = await open({ width: 1280, height: 1200 });
     const events = wsEvents(40);
     await p.send(snapshot({ sessions: [{ ...WS_SESSION, total: events.length }], activeSessionId: WS_SESSION.id, rows: rowsOf(events), stats: STATS, hints: HINTS, demoUrl: 'http://127.0.0.1:41234', defaults: { url: 'ws://127.0.0.1:41234/ws', transport: 'ws', auth: { method: 'none' } } }));
@@ -355,7 +356,7 @@ describe('Analysis view', () => {
     await p.page.evaluate(() => document.fonts.ready);
     await frames(p);
     await frames(p);
-    const dir = join(__dirname, '..', '..', 'docs', 'images');
+    const dir = join(__dirname, '..', '..', 'test-results');
     await mkdir(dir, { recursive: true });
     await p.page.screenshot({ path: join(dir, 'analysis.png') });
     // Maximized: the pane has most of the height and the composer's width.
