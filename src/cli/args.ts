@@ -25,7 +25,8 @@ export function parseTransport(s: string): TransportKind {
 
 export function parseHeader(s: string): [string, string] {
   const i = s.indexOf(':');
-  if (i <= 0) throw new UsageError(`--header needs "Name: value", got ${JSON.stringify(s)}`);
+  // The value is not echoed: a header given wrongly may well be a credential.
+  if (i <= 0) throw new UsageError(`--header needs "Name: value" (a colon after the name)`);
   const name = s.slice(0, i).trim();
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new UsageError(`invalid header name ${JSON.stringify(name)}`);
   return [name, s.slice(i + 1).trim()];
@@ -44,7 +45,7 @@ export function resolveSecret(v: string, env: NodeJS.ProcessEnv = process.env): 
 
 function splitNameValue(spec: string, what: string): [string, string] {
   const i = spec.indexOf('=');
-  if (i <= 0) throw new UsageError(`${what} needs NAME=VALUE, got ${JSON.stringify(spec)}`);
+  if (i <= 0) throw new UsageError(`${what} needs NAME=VALUE (an = after the name)`);
   return [spec.slice(0, i), spec.slice(i + 1)];
 }
 
@@ -55,7 +56,7 @@ function splitNameValue(spec: string, what: string): [string, string] {
  */
 export function parseAuth(spec: string, extra: { token?: string; tokenPlacement?: string; env?: NodeJS.ProcessEnv } = {}): AuthConfig {
   const i = spec.indexOf(':');
-  if (i <= 0) throw new UsageError(`--auth needs METHOD:VALUE (query, bearer, cookie, header, subprotocol, first-message, token-url), got ${JSON.stringify(spec)}`);
+  if (i <= 0) throw new UsageError(`--auth needs METHOD:VALUE (query, bearer, cookie, header, subprotocol, first-message, token-url)`);
   const method = spec.slice(0, i);
   const rest = spec.slice(i + 1);
   const env = extra.env ?? process.env;

@@ -199,8 +199,13 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
   let incoming = 0;
   let stopReason = '';
   let lastFatal: string | undefined;
+  let lastError: string | undefined;
+  let opened = false;
   session.onEvent((ev) => {
-    if (ev.type === 'error' && ev.fatal) lastFatal = ev.message;
+    if (ev.type === 'error') {
+      lastError = ev.message;
+      if (ev.fatal) lastFatal = ev.message;
+    } else if (ev.type === 'state' && ev.state === 'open') opened = true;
   });
   const stop = (why: string) => {
     if (!stopReason) stopReason = why;
@@ -215,6 +220,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
   process.once('SIGINT', onSigint);
   let timer: NodeJS.Timeout | undefined;
   let pinger: NodeJS.Timeout | undefined;
+  // Started before connecting: --duration bounds the whole run, a connect that keeps retrying included.
+  if (durationS !== undefined) timer = setTimeout(() => stop(`ran for ${durationS} s`), durationS * 1000);
   try {
     try {
       await session.connect();
@@ -229,7 +236,6 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
         return { code: 1, session };
       }
     }
-    if (durationS !== undefined) timer = setTimeout(() => stop(`ran for ${durationS} s`), durationS * 1000);
     for (const data of sends) {
       if (stopReason) break;
       try {
@@ -240,7 +246,15 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     }
     if (pingEvery && !stopReason && 'ping' in session && typeof (session as { ping?: unknown }).ping === 'function') {
       const pingable = session as unknown as { ping(): void };
-      pinger = setInterval(() => pingable.ping(), pingEvery);
+      // Only while open: a ping during closing or a reconnect would throw.
+      pinger = setInterval(() => {
+        if (session.state !== 'open') return;
+        try {
+          pingable.ping();
+        } catch (err) {
+          io.stderr.write(errSt.red(`ping failed: ${session.redact((err as Error).message)}`) + '\n');
+        }
+      }, pingEvery);
     }
     await session.closed;
   } finally {
@@ -255,6 +269,11 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     if (stopReason) io.stdout.write(st.dim(`Stopped: ${stopReason}.`) + '\n');
   }
   writeExports(session, { har: values.har, ndjson: values.ndjson, includeSecrets: values['include-secrets'] }, io);
+  // Stopped by --duration or Ctrl-C while still trying to connect: that is a failure to connect.
+  if (!opened && stopReason && !stopReason.startsWith('received')) {
+    io.stderr.write(errSt.red(`error: never connected (${stopReason})${lastError ? `: ${lastError}` : ''}`) + '\n');
+    return { code: 1, session };
+  }
   if (!stopReason && lastFatal) {
     io.stderr.write(errSt.red(`error: ${lastFatal}`) + '\n');
     return { code: 1, session };

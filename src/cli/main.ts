@@ -64,8 +64,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the CLI as a process: exit code from main(), quiet exit when stdout is closed early
+ * (`| head`), no stack traces. Called by bin/realtime-inspector.js and by `node dist/cli.js`.
+ */
+export function runCli(argv: string[]): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  main(argv).then(
     (code) => {
       process.exitCode = code;
       // Open handles (keep-alive agents, servers) must not keep a finished command alive.
@@ -77,3 +85,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli(process.argv.slice(2));

@@ -6,7 +6,7 @@
 import type { TransportKind } from '../shared/events';
 import type { AuthConfig, ConnectOptions, ProxyOptions } from '../shared/options';
 import type { ConnectionConfig } from '../shared/protocol';
-import { parseNoProxy, proxyFromEnv } from '../transports/proxyEnv';
+import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../transports/proxyEnv';
 import { Redactor, redactUrl } from '../transports/redact';
 import type { InspectorSettings, ProxySettings } from './settings';
 
@@ -135,7 +135,16 @@ export function withProxySettings(o: ConnectOptions, p: ProxySettings, env: Reco
     if (proxy && p.noProxy.length) proxy = { ...proxy, noProxy: [...(proxy.noProxy ?? []), ...p.noProxy] };
   }
   if (!proxy) return o;
-  return p.strictSSL ? { ...o, proxy } : { ...o, proxy, insecure: true };
+  if (p.strictSSL) return { ...o, proxy };
+  // proxyStrictSSL off loosens certificate checks only when this connection really goes through
+  // the proxy; a host on the no-proxy list keeps full checks.
+  let target: URL;
+  try {
+    target = new URL(o.url);
+  } catch {
+    return { ...o, proxy };
+  }
+  return bypassesProxy(target, proxy.noProxy) ? { ...o, proxy } : { ...o, proxy, insecure: true };
 }
 
 /** Query parameters (and a URL password) that look like credentials, by the transports' own redaction rules. */

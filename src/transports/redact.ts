@@ -16,6 +16,10 @@ export class Redactor {
     this.secrets.add(secret);
     const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams([['', secret]]).toString().slice(1)]);
     this.forms.set(secret, [...forms]);
+    // Longest first: a short secret that is a prefix of a longer one must not leave the longer one's tail behind.
+    const sorted = [...this.forms].sort((a, b) => b[0].length - a[0].length);
+    this.forms.clear();
+    for (const [k, v] of sorted) this.forms.set(k, v);
   }
 
   get size(): number {

@@ -122,6 +122,16 @@ export abstract class Session implements EventSink {
     return this.redactor.redact(text);
   }
 
+  /**
+   * An incoming text payload, with any known secret it quotes masked (a server echoing the
+   * token back must not put it in the log). Costs nothing when the session has no secrets.
+   */
+  protected maskPayload(text: string): { data: string; redacted?: true } {
+    const r = this.redactor;
+    if (r.size === 0 || r.reveal || !r.contains(text)) return { data: text };
+    return { data: r.redact(text), redacted: true };
+  }
+
   redactUrl(url: string): string {
     return redactUrl(url, this.redactor);
   }

@@ -54,6 +54,28 @@ before(() => {
 });
 
 describe('realtime-inspector: help and usage errors', () => {
+  it('the bin script (what npx runs) runs the CLI', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'realtime-inspector.js'), '--help'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: realtime-inspector <command>/);
+  });
+
+  it('exits quietly when its output is closed early (| head)', async () => {
+    const demo = await startDemoServer({ rate: 200 });
+    try {
+      const p = spawn(process.execPath, [cli, 'connect', demo.urls.ws, '--json'], { cwd: root });
+      let stderr = '';
+      p.stderr.on('data', (c: Buffer) => (stderr += c));
+      await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
+      p.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+      assert.equal(code, 0, stderr);
+      assert.ok(!/Error|at /.test(stderr), `no stack trace: ${stderr}`);
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('prints help for the tool and for every command', async () => {
     const top = await run(['--help']);
     assert.equal(top.code, 0);
@@ -72,6 +94,25 @@ describe('realtime-inspector: help and usage errors', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^error: /);
     }
+  });
+
+  it('usage errors never echo what may be a credential', async () => {
+    const secret = 'usage-secret-0123456789';
+    for (const args of [['connect', 'ws://127.0.0.1:1/', '--auth', `query:${secret}`], ['connect', 'ws://127.0.0.1:1/', '--header', `Authorization Bearer ${secret}`], ['connect', 'ws://127.0.0.1:1/', '--auth', secret]]) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.ok(!r.stderr.includes(secret), r.stderr);
+    }
+  });
+
+  it('--duration bounds a connect that keeps retrying (SSE reconnects by default): exit 1, one line', async () => {
+    const srv = http.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const r = await run(['connect', `http://127.0.0.1:${port}/sse`, '--transport', 'sse', '--duration', '1'], { timeoutMs: 15_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: never connected \(ran for 1 s\): Connection refused/);
   });
 
   it('exits 1 with one clear line when the connection fails', async () => {
@@ -120,6 +161,15 @@ describe('realtime-inspector connect: the four transports on the demo server', (
       assert.equal(events.at(-1)?.state, 'closed');
     });
   }
+
+  it('--ping-every pings while open and never crashes while closing', async () => {
+    const r = await run(['connect', demo.urls.ws, '--json', '--duration', '1.2', '--ping-every', '100'], { timeoutMs: 15_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const events = ndjson(r.stdout);
+    assert.ok(events.filter((e) => e.type === 'ping' && e.direction === 'out').length >= 3);
+    assert.ok(events.some((e) => e.type === 'pong' && e.direction === 'in'));
+  });
 
   it('ws: --send goes out and its echo comes back; close carries code and reason', async () => {
     const r = await run(['connect', demo.urls.wsEcho, '--json', '--send', 'hello there', '--max-messages', '1']);

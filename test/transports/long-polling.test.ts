@@ -40,6 +40,22 @@ const json = (res: http.ServerResponse, body: unknown, headers: http.OutgoingHtt
 // ---------- tests ----------
 
 describe('LongPollSession', () => {
+  it('answers quoting the token back are logged masked, in a batch and as a whole body', async () => {
+    const token = 'lp-echo-token-0123456789';
+    let n = 0;
+    const srv = await TestServer.start((req, res) => {
+      n++;
+      if (n === 1) json(res, { messages: [{ seq: 1, auth: req.headers.cookie }] });
+      else json(res, { plain: req.headers.cookie });
+    });
+    const s = longPoll({ url: srv.base + '/lp', auth: { method: 'cookie', name: 'sid', value: token } });
+    await s.connect();
+    await untilEvents(s, (evs) => evs.filter((e) => e.type === 'message').length >= 2, 'two answers');
+    const msgs = eventsOf(s, 'message').filter((m) => m.direction === 'in');
+    assert.ok(msgs.slice(0, 2).every((m) => m.redacted === true));
+    assert.ok(!JSON.stringify(s.log.slice()).includes(token));
+  });
+
   it('measures how long the server held each request and the gap before the next one', async () => {
     let seq = 0;
     const srv = await TestServer.start((_req, res) => later(200, () => json(res, { messages: [{ seq: ++seq, text: 'tick' }] })));

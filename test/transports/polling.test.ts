@@ -52,6 +52,18 @@ describe('ShortPollSession', () => {
     assert.ok(polls.every((p) => p.outcome === 'data' && p.reason === 'new'));
   });
 
+  it('a poll answer quoting the token back is logged masked, marked redacted', async () => {
+    const token = 'poll-echo-token-0123456789';
+    const srv = await TestServer.start((req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ echo: req.headers.authorization })));
+    const session = poll({ url: srv.base + '/p', intervalMs: 20, auth: { method: 'bearer', token } });
+    await session.connect();
+    const msg = eventsOf(session, 'message').find((m) => m.direction === 'in');
+    assert.ok(msg, 'the answer is logged');
+    assert.equal(msg.redacted, true);
+    assert.match(String(msg.data), /«redacted …6789»/);
+    assert.ok(!JSON.stringify(session.log.slice()).includes(token));
+  });
+
   it('sends If-None-Match after an ETag and classifies 304 as unchanged', async () => {
     const srv = await TestServer.start((req, res) => {
       if (req.headers['if-none-match'] === '"v1"') {

@@ -85,6 +85,15 @@ describe('Redactor', () => {
     assert.equal(out.split('«redacted').length - 1, 2);
   });
 
+  it('masks a longer secret whole even when a shorter one is its prefix (registered first)', () => {
+    const r = new Redactor();
+    r.add('abcd1234');
+    r.add('abcd1234efgh5678ijkl');
+    const out = r.redact('token=abcd1234efgh5678ijkl');
+    assert.ok(!out.includes('efgh5678'), out);
+    assert.equal(out, 'token=«redacted …ijkl»');
+  });
+
   it('masks the URL-encoded form too', () => {
     const r = new Redactor();
     const s = 'a b/c+d=e&f?g1234';

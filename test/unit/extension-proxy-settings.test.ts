@@ -33,6 +33,8 @@ describe("VS Code's http.proxy settings", () => {
   it('http.proxyStrictSSL false turns certificate checks off only for proxied connections', () => {
     assert.equal(withProxySettings(base, settings({ proxy: 'http://p:1', proxyStrictSSL: false }), {}).insecure, true);
     assert.equal(withProxySettings(base, settings({ proxyStrictSSL: false }), {}).insecure, undefined, 'no proxy, no change');
+    const bypassed = withProxySettings(base, settings({ proxy: 'http://p:1', proxyStrictSSL: false, noProxy: ['api.example.test'] }), {});
+    assert.equal(bypassed.insecure, undefined, 'a host on the no-proxy list keeps full certificate checks');
   });
 
   it('http.proxySupport off, or a proxy set on the connection itself, wins', () => {
