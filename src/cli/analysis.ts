@@ -154,19 +154,23 @@ export async function runCompareCommand(argv: string[]): Promise<{ code: number 
     }
     urls[k] = u;
   }
+  // Every flag is checked before anything starts.
+  const durationMs = (parseIntOption('seconds', values.seconds, 0.1) ?? 5) * 1000;
+  const intervalMs = parseIntOption('interval', values.interval, 1) ?? 1000;
+  const rate = parseIntOption('rate', values.rate, 0) ?? 5;
   let demo: DemoServer | undefined;
   let sendUrl = values['send-url'];
   try {
     if (Object.keys(urls).length === 0) {
-      demo = await startDemoServer({ rate: parseIntOption('rate', values.rate, 0) ?? 5 });
+      demo = await startDemoServer({ rate });
       Object.assign(urls, { poll: demo.urls.poll, 'long-poll': demo.urls['long-poll'], sse: demo.urls.sse, ws: demo.urls.ws });
       sendUrl ??= demo.urls.send;
       if (!values.json) process.stderr.write(`comparing all four transports on the embedded demo server ${demo.httpUrl}\n`);
     }
     const result = await runComparison({
       urls,
-      durationMs: (parseIntOption('seconds', values.seconds, 0.1) ?? 5) * 1000,
-      intervalMs: parseIntOption('interval', values.interval, 1) ?? 1000,
+      durationMs,
+      intervalMs,
       sendUrl,
       mode: values.sequential ? 'sequential' : 'concurrent',
     });

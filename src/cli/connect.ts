@@ -153,7 +153,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     }
     if (!/^(https?|wss?):$/.test(url.protocol)) throw new UsageError(`unsupported scheme ${url.protocol} (use http, https, ws or wss)`);
     const headers = headersFrom(values.header?.map(sub));
-    const auth = values.auth ? parseAuth(sub(values.auth), { token: values.token === undefined ? undefined : sub(values.token), tokenPlacement: values['token-placement'] }) : undefined;
+    // {{token}} in a first-message template is --token's place, not a --var.
+    const auth = values.auth ? parseAuth(substituteVars(values.auth, vars, values.token === undefined ? [] : ['token']), { token: values.token === undefined ? undefined : sub(values.token), tokenPlacement: values['token-placement'] }) : undefined;
     let transport: TransportKind | undefined = values.transport ? parseTransport(values.transport) : transportFromScheme(url);
     if ((url.protocol === 'ws:' || url.protocol === 'wss:') && transport && transport !== 'ws') {
       throw new UsageError(`${url.protocol} URLs are WebSocket; use http(s):// for ${transport}`);

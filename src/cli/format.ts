@@ -35,7 +35,8 @@ export function formatEvent(ev: InspectorEvent, st: Style, opts: { verbose?: boo
   const row = toRow(ev);
   const time = st.dim(`${(ev.t / 1000).toFixed(3).padStart(8)}s`);
   const arrow = row.dir === 'in' ? st.green('←') : row.dir === 'out' ? st.cyan('→') : ' ';
-  let label = row.label.padEnd(10);
+  // Fixed width so the columns line up; long labels (info keys, error codes) are cut.
+  let label = (row.label.length > 12 ? row.label.slice(0, 11) + '…' : row.label).padEnd(12);
   if (row.error) label = st.red(label);
   else if (ev.type === 'message') label = st.bold(label);
   else label = st.dim(label);

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { probeTransport } from '../transports/probe';
-import { UsageError, headersFrom, transportFromScheme } from './args';
+import { UsageError, headersFrom, parseIntOption, transportFromScheme } from './args';
 
-export const PROBE_HELP = `Usage: realtime-inspector probe <url> [--header "Name: value"]... [--insecure] [--json]
+export const PROBE_HELP = `Usage: realtime-inspector probe <url> [--header "Name: value"]... [--timeout MS] [--insecure] [--json]
 
 Guesses which transport an endpoint speaks: ws:/wss: is WebSocket; for http(s) one GET
 tells SSE (text/event-stream) from long polling (the server holds the request) and short
@@ -28,7 +28,7 @@ export async function runProbe(argv: string[]): Promise<{ code: number }> {
   const fromScheme = transportFromScheme(url);
   const result = fromScheme
     ? { transport: fromScheme, reason: `${url.protocol} is a WebSocket URL` }
-    : await probeTransport(url.toString(), { timeoutMs: Number(values.timeout ?? 1500), insecure: values.insecure, headers: headersFrom(values.header) });
+    : await probeTransport(url.toString(), { timeoutMs: parseIntOption('timeout', values.timeout, 1) ?? 1500, insecure: values.insecure, headers: headersFrom(values.header) });
   process.stdout.write(values.json ? JSON.stringify(result) + '\n' : `${result.transport}: ${result.reason}\n`);
   return { code: 0 };
 }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { InspectorEvent } from '../shared/events';
+import { oneLine, type InspectorEvent } from '../shared/events';
 import { DEFAULT_WORKSPACE_FILE, EnvironmentError, parseWorkspaceFile, resolveConnection, type LookupSecret, type ResolveOverrides } from '../shared/environments';
 import { credentialHeadersOf, secretsOf } from '../shared/exportRedact';
 import { toHar } from '../shared/har';
@@ -12,7 +12,7 @@ import { toNdjsonLine } from '../shared/serialize';
 import { statsFromEvents } from '../shared/stats';
 import { replay, whenReplayDone } from '../transports/replay';
 import type { Session } from '../transports/session';
-import { UsageError, parseTransport } from './args';
+import { UsageError, parseTransport, resolveSecret } from './args';
 import { formatEvent, formatHints, formatSummary, pickStyle } from './format';
 
 /** --var name=value, repeatable. */
@@ -21,17 +21,19 @@ export function parseVars(list: string[] | undefined): Record<string, string> {
   for (const item of list ?? []) {
     const i = item.indexOf('=');
     if (i <= 0) throw new UsageError(`--var needs NAME=VALUE, got ${JSON.stringify(item)}`);
-    out[item.slice(0, i)] = item.slice(i + 1);
+    // env:NAME reads the value from the environment, so secrets need not sit in shell history.
+    out[item.slice(0, i)] = resolveSecret(item.slice(i + 1));
   }
   return out;
 }
 
-/** Replaces {{name}} from --var values; an unknown name is a usage error that says which. */
-export function substituteVars(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_m, name: string) => {
+/** Replaces {{name}} from --var values; an unknown name is a usage error that says which. Names in `keep` stay as they are when not given. */
+export function substituteVars(text: string, vars: Record<string, string>, keep: readonly string[] = []): string {
+  return text.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (m, name: string) => {
     const v = vars[name];
-    if (v === undefined) throw new UsageError(`{{${name}}} is not defined: give --var ${name}=VALUE`);
-    return v;
+    if (v !== undefined) return v;
+    if (keep.includes(name)) return m;
+    throw new UsageError(`{{${name}}} is not defined: give --var ${name}=VALUE`);
   });
 }
 
@@ -96,7 +98,8 @@ function readRecording(file: string): ReturnType<typeof importRecording> {
   try {
     return importRecording(text, file);
   } catch (err) {
-    if (err instanceof ImportError) throw new UsageError(`${file} is not a recording I can read: ${err.message}`);
+    // The message may quote the file: keep control characters (ANSI escapes) out of the terminal.
+    if (err instanceof ImportError) throw new UsageError(`${file} is not a recording I can read: ${oneLine(err.message).replace(/\.+$/, '')}`);
     throw err;
   }
 }

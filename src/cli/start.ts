@@ -11,7 +11,7 @@ import { formatEvent, formatHints, formatSummary, pickStyle, type Style } from '
 
 export const START_HELP = `Usage: realtime-inspector start [--seconds N] [--transport T]... [--rate N] [--no-compare] [--json]
 
-The tour (what 'npm start' runs): starts the embedded demo server on 127.0.0.1, then
+The terminal tour (what 'npm run tour' runs): starts the embedded demo server on 127.0.0.1, then
 inspects it over each transport in turn — short polling, long polling (with a cursor),
 SSE (bearer token) and WebSocket (token in the query string, a message sent and echoed) —
 printing the live log, a summary and the trade-off hints for each, and finally a side-by-side

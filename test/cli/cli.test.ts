@@ -213,6 +213,14 @@ describe('realtime-inspector connect: the four transports on the demo server', (
     assert.ok(!bad.stderr.includes('wrong-token-0123456789'), 'the rejected token is not echoed');
   });
 
+  it('first-message auth: {{token}} in the template is filled from --token (env:), and redacted', async () => {
+    const r = await run(['connect', demo.authUrl('ws', 'first-message'), '--auth', 'first-message:{"type":"auth","token":"{{token}}"}', '--token', 'env:RI_FM_TOKEN', '--json', '--max-messages', '2'], { env: { RI_FM_TOKEN: demo.demoToken } });
+    assert.equal(r.code, 0, r.stderr);
+    const events = ndjson(r.stdout);
+    assert.ok(events.some((e) => e.type === 'message' && e.direction === 'in' && String(e.data).includes('auth-ok')), 'the server accepted the first message');
+    assert.ok(!r.stdout.includes(demo.demoToken));
+  });
+
   it('the readable log has no colour codes when not a terminal, and ends with a summary and hints', async () => {
     const r = await run(['connect', demo.urls.poll, '--transport', 'poll', '--interval', '20', '--duration', '1']);
     assert.equal(r.code, 0, r.stderr);
@@ -464,7 +472,7 @@ describe('realtime-inspector through an HTTP proxy', () => {
   });
 });
 
-describe('realtime-inspector start (what npm start runs)', () => {
+describe('realtime-inspector start (what npm run tour runs)', () => {
   it('tours all four transports on the demo server and compares them', async () => {
     const r = await run(['start', '--seconds', '1'], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
