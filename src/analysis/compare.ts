@@ -131,6 +131,11 @@ export async function runComparison(opts: ComparisonOptions): Promise<Comparison
     'Latency is receive time minus the payload\'s "ts" (same machine: one clock). Missed counts gaps in "seq" between the first and last message a transport saw.',
     'Bytes per message divide everything the channel put on the wire (HTTP headers both ways, bodies or frames) by the messages delivered; empty polls make it grow.',
   ];
+  if (opts.urls.poll) {
+    notes.push(
+      `Short polling's latency covers only the messages a poll happened to catch: with a periodic source and a ${opts.intervalMs} ms interval it depends on their phase and can look low; a message waits up to one interval, and the "missed" row is what polling really costs.`,
+    );
+  }
   if (opts.sendUrl) notes.push(`Each transport also sent a message every ${opts.sendEveryMs ?? DEFAULT_SEND_EVERY_MS} ms: HTTP transports as a request to the send URL, WebSocket as a frame.`);
   return { mode, durationMs: opts.durationMs, intervalMs: opts.intervalMs, startedAt, rows, notes };
 }
