@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { InspectorEvent, TransportKind } from '../shared/events';
+import type { HeaderList, InspectorEvent, TransportKind } from '../shared/events';
 import { computeHints } from '../shared/hintRules';
 import type { ConnectOptions } from '../shared/options';
 import { hexToBytes, toNdjsonLine } from '../shared/serialize';
@@ -161,7 +161,14 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     }
     if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (!transport) {
-      const probe = await probeTransport(url.toString(), { timeoutMs: 1500, insecure: values.insecure, headers });
+      // The probe carries the credential too: a protected endpoint answers 401 to a bare GET.
+      const probeTarget = new URL(url);
+      const probeHeaders: HeaderList = [...headers];
+      if (auth?.method === 'bearer') probeHeaders.push(['Authorization', `Bearer ${auth.token}`]);
+      else if (auth?.method === 'cookie') probeHeaders.push(['Cookie', `${auth.name}=${auth.value}`]);
+      else if (auth?.method === 'header') probeHeaders.push([auth.name, auth.value]);
+      else if (auth?.method === 'query') probeTarget.searchParams.set(auth.param, auth.token);
+      const probe = await probeTransport(probeTarget.toString(), { timeoutMs: 1500, insecure: values.insecure, headers: probeHeaders });
       if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
       transport = probe.transport;
     }

@@ -338,7 +338,8 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       headers: sink.redactHeaders(parseRequestHead(head)),
       headerBytes: Buffer.byteLength(head),
       bodyBytes,
-      body: opts.body === undefined ? undefined : sink.redact(typeof opts.body === 'string' ? opts.body.slice(0, 2000) : `(${bodyBytes} bytes binary)`),
+      // Redact, then cut: a token straddling the cut must not leave its first half behind.
+      body: opts.body === undefined ? undefined : (typeof opts.body === 'string' ? sink.redact(opts.body).slice(0, 2000) : `(${bodyBytes} bytes binary)`),
     });
   });
 }

@@ -96,7 +96,7 @@ function redactCredentialHeader(name: string, value: string, r: Redactor): strin
 }
 
 /** Query parameter names that commonly carry tokens; masked in logged URLs even when not registered. */
-const TOKEN_PARAMS = /^(access_token|token|auth|api_key|apikey|key|jwt|id_token|session|sig|signature|password|secret)$/i;
+const TOKEN_PARAMS = /^(access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|api[_-]?key|apikey|key|jwt|session|sig|signature|x-amz-signature|x-amz-security-token|password|secret|client[_-]?secret)$/i;
 
 /**
  * The secret parts of a credential header's value: the token after the scheme of an

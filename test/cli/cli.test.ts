@@ -230,6 +230,18 @@ describe('realtime-inspector connect: the four transports on the demo server', (
     assert.match(r.stdout, /Trade-off hints|No trade-off hints/);
   });
 
+  it('the probe carries the credential, so a protected SSE endpoint is probed as SSE; the token never shows', async () => {
+    for (const [method, auth] of [
+      ['bearer', `bearer:${demo.demoToken}`],
+      ['query', `query:access_token=${demo.demoToken}`],
+    ] as const) {
+      const r = await run(['connect', demo.authUrl('sse', method), '--auth', auth, '--max-messages', '1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^probe: sse /, method);
+      assert.ok(!r.stderr.includes(demo.demoToken) && !r.stdout.includes(demo.demoToken), method);
+    }
+  });
+
   it('probes the transport of an http URL', async () => {
     const sse = await run(['probe', demo.urls.sse]);
     assert.match(sse.stdout, /^sse: /);
