@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { HeaderList, InspectorEvent, TransportKind } from '../shared/events';
+import type { InspectorEvent, TransportKind } from '../shared/events';
 import { computeHints } from '../shared/hintRules';
 import type { ConnectOptions } from '../shared/options';
 import { hexToBytes, toNdjsonLine } from '../shared/serialize';
 import { ConnectError, createSession, type Session } from '../transports/index';
-import { probeTransport } from '../transports/probe';
+import { probeTransport, withProbeCredential } from '../transports/probe';
 import { proxyFromEnv } from '../transports/proxyEnv';
 import { UsageError, headersFrom, parseAuth, parseIntOption, parseTransport, transportFromScheme } from './args';
 import { formatEvent, formatHints, formatSummary, pickStyle } from './format';
@@ -161,14 +161,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     }
     if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (!transport) {
-      // The probe carries the credential too: a protected endpoint answers 401 to a bare GET.
-      const probeTarget = new URL(url);
-      const probeHeaders: HeaderList = [...headers];
-      if (auth?.method === 'bearer') probeHeaders.push(['Authorization', `Bearer ${auth.token}`]);
-      else if (auth?.method === 'cookie') probeHeaders.push(['Cookie', `${auth.name}=${auth.value}`]);
-      else if (auth?.method === 'header') probeHeaders.push([auth.name, auth.value]);
-      else if (auth?.method === 'query') probeTarget.searchParams.set(auth.param, auth.token);
-      const probe = await probeTransport(probeTarget.toString(), { timeoutMs: 1500, insecure: values.insecure, headers: probeHeaders });
+      const probeReq = withProbeCredential(url.toString(), headers, auth);
+      const probe = await probeTransport(probeReq.url, { timeoutMs: 1500, insecure: values.insecure, headers: probeReq.headers });
       if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
       transport = probe.transport;
     }

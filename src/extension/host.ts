@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import type { TransportKind } from '../shared/events';
 import type { Hint } from '../shared/hints';
 import { computeHints } from '../shared/hintRules';
-import type { ConnectOptions } from '../shared/options';
+import type { AuthConfig, ConnectOptions } from '../shared/options';
 import type { AuthMatrixParams, AuthMatrixView, CompareParams, ComparisonView, ConnectionConfig } from '../shared/protocol';
 import { toJsonEvent } from '../shared/serialize';
-import { probeTransport } from '../transports/probe';
+import { probeTransport, withProbeCredential } from '../transports/probe';
 import { analysisTitle, runAuthMatrixView, runComparisonView, type AnalysisDeps, type RunHooks } from './analysisRunner';
 import type { RealtimeInspectorApi } from './api';
 import { commandId } from './commandIds';
@@ -135,7 +135,11 @@ export class Host implements vscode.Disposable {
 
   private async detectTransport(config: ConnectionConfig): Promise<TransportKind> {
     try {
-      const r = await probeTransport(config.url.trim(), { headers: config.headers, insecure: config.insecure, timeoutMs: 1500 });
+      const a = config.auth;
+      const auth: AuthConfig | undefined =
+        a.method === 'bearer' ? a : a.method === 'query' ? a : a.method === 'cookie' ? { method: 'cookie', name: a.name, value: a.token } : a.method === 'header' ? { method: 'header', name: a.name, value: a.token } : undefined;
+      const req = withProbeCredential(config.url.trim(), config.headers, auth);
+      const r = await probeTransport(req.url, { headers: req.headers, insecure: config.insecure, timeoutMs: 1500 });
       this.output.info(`Probe: ${r.transport} — ${r.reason}`);
       if (r.transport === 'ws' && !/^wss?:/i.test(config.url.trim())) {
         throw new Error(`${r.reason} Use its ws:// or wss:// URL.`);

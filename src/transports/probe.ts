@@ -12,6 +12,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { EventInit, HeaderList, InspectorEvent, TransportKind } from '../shared/events';
+import type { AuthConfig } from '../shared/options';
 import { monotonic } from './clock';
 import { describeNetworkError } from './errors';
 import { headerValue, httpRequest } from './http';
@@ -150,4 +151,37 @@ class ProbeSink implements EventSink {
   isCredentialHeader(name: string): boolean {
     return isCredentialHeader(name);
   }
+}
+
+/**
+ * The probe must carry the connection's credential (a protected endpoint answers 401 to a
+ * bare GET, which would be taken for polling). Header, cookie and query carriers are added;
+ * the others (subprotocol, first message, token endpoint) cannot travel on a probe.
+ */
+export function withProbeCredential(url: string, headers: HeaderList, auth: AuthConfig | undefined): { url: string; headers: HeaderList } {
+  const out: HeaderList = [...headers];
+  let target = url;
+  switch (auth?.method) {
+    case 'bearer':
+      out.push(['Authorization', `Bearer ${auth.token}`]);
+      break;
+    case 'cookie':
+      out.push(['Cookie', `${auth.name}=${auth.value}`]);
+      break;
+    case 'header':
+      out.push([auth.name, auth.value]);
+      break;
+    case 'query':
+      try {
+        const u = new URL(url);
+        u.searchParams.set(auth.param, auth.token);
+        target = u.toString();
+      } catch {
+        // probeTransport reports the bad URL.
+      }
+      break;
+    default:
+      break;
+  }
+  return { url: target, headers: out };
 }

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { InspectorEvent } from '../../src/shared/events';
-import { probeTransport } from '../../src/transports/probe';
+import { probeTransport, withProbeCredential } from '../../src/transports/probe';
 
 /** One fixture server with a route per behaviour the probe tells apart. */
 describe('probeTransport', () => {
@@ -129,5 +129,17 @@ describe('probeTransport', () => {
     const p = probeTransport(`${base}/hold`, { timeoutMs: 60_000, signal: ac.signal });
     ac.abort();
     await assert.rejects(p, /cancelled/);
+  });
+});
+
+describe('withProbeCredential', () => {
+  it('puts header, cookie and query credentials on the probe, and nothing for the others', () => {
+    const base = 'http://127.0.0.1:1/sse';
+    assert.deepEqual(withProbeCredential(base, [], { method: 'bearer', token: 't0k' }).headers, [['Authorization', 'Bearer t0k']]);
+    assert.deepEqual(withProbeCredential(base, [['A', 'b']], { method: 'cookie', name: 'sid', value: 'v' }).headers, [['A', 'b'], ['Cookie', 'sid=v']]);
+    assert.deepEqual(withProbeCredential(base, [], { method: 'header', name: 'X-Key', value: 'k' }).headers, [['X-Key', 'k']]);
+    assert.equal(withProbeCredential(base, [], { method: 'query', param: 'access_token', token: 'q' }).url, `${base}?access_token=q`);
+    assert.deepEqual(withProbeCredential(base, [], { method: 'first-message', token: 'x' }), { url: base, headers: [] });
+    assert.deepEqual(withProbeCredential(base, [], undefined), { url: base, headers: [] });
   });
 });
