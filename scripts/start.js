@@ -29,31 +29,7 @@ const HOST = '127.0.0.1';
 const CODE_SERVER_ENTRY = path.join(REPO, '.vscode-test/code-server/out/node/entry.js');
 const START_TIMEOUT_MS = 30_000;
 
-/** User settings of code-server's throwaway profile: no welcome page, nothing that phones home. */
-const CODE_SERVER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'telemetry.telemetryLevel': 'off',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'update.mode': 'none',
-  'security.workspace.trust.enabled': false,
-};
-
-/** Environment that would redirect or break a private code-server (same list as test/vscode/run.mjs). */
-const CODE_SERVER_ENV_TO_DROP = [
-  'VSCODE_IPC_HOOK_CLI',
-  'VSCODE_PROXY_URI',
-  'CODE_SERVER_CONFIG',
-  'CODE_SERVER_HOST',
-  'CODE_SERVER_PARENT_PID',
-  'CODE_SERVER_SESSION_SOCKET',
-  'PORT',
-  'PASSWORD',
-  'HASHED_PASSWORD',
-  'GITHUB_TOKEN',
-];
+const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP } = require('./code-server-common.cjs');
 
 const say = (line) => process.stdout.write(`${line}\n`);
 const fail = (line) => {

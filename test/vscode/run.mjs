@@ -43,6 +43,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, parseArgs } from 'node:util';
+import common from '../../scripts/code-server-common.cjs';
+
+const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP } = common;
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_TESTS_PATH = path.join(REPO_ROOT, 'out/test/vscode/suite/index.js');
@@ -56,20 +59,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Env var through which test/vscode/suite/index.ts copies mocha's output to a file. */
 const TEST_LOG_ENV = 'RI_EXTENSION_TEST_LOG';
 
-/**
- * User settings of the throwaway profile: no welcome page over the editor
- * area, nothing that phones home or nags.
- */
-const DEFAULT_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'telemetry.telemetryLevel': 'off',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'update.mode': 'none',
-  'security.workspace.trust.enabled': false,
-};
+/** User settings of the throwaway profile (shared with `npm start`). */
+const DEFAULT_SETTINGS = CODE_SERVER_SETTINGS;
 
 const HOST = '127.0.0.1';
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -142,23 +133,6 @@ function tailOfFile(file, count) {
   return lines.slice(-count).join('\n');
 }
 
-/**
- * Code-server reads these from the environment; they would break or redirect
- * our private instance (e.g. VSCODE_IPC_HOOK_CLI, set in a VS Code terminal,
- * makes it open the folder in the *parent* editor; PORT overrides --bind-addr).
- */
-const CODE_SERVER_ENV_TO_DROP = [
-  'VSCODE_IPC_HOOK_CLI',
-  'VSCODE_PROXY_URI',
-  'CODE_SERVER_CONFIG',
-  'CODE_SERVER_HOST',
-  'CODE_SERVER_PARENT_PID',
-  'CODE_SERVER_SESSION_SOCKET',
-  'PORT',
-  'PASSWORD',
-  'HASHED_PASSWORD',
-  'GITHUB_TOKEN',
-];
 
 /**
  * Formats a browser console message the way the workbench meant it: the
