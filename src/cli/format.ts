@@ -55,7 +55,9 @@ export function formatSummary(stats: SessionStats, dropped: number, st: Style): 
   lines.push(st.bold(`Summary (${secs.toFixed(1)} s, ${stats.transport ?? '?'})`));
   lines.push(`  messages   in ${stats.messagesIn} (${formatBytes(stats.payloadBytesIn)})   out ${stats.messagesOut} (${formatBytes(stats.payloadBytesOut)})   ${(stats.messagesIn / secs).toFixed(1)} msg/s in`);
   const msgs = stats.messagesIn + stats.messagesOut;
-  if (msgs) lines.push(`  overhead   ${((stats.overheadBytesIn + stats.overheadBytesOut) / msgs).toFixed(1)} B of headers/framing per message`);
+  // Everything that was not payload, both directions (handshakes, sends and empty polls included), per message either way.
+  // The comparison table counts differently on purpose: only the receiving channel, per message delivered.
+  if (msgs) lines.push(`  overhead   ${((stats.overheadBytesIn + stats.overheadBytesOut) / msgs).toFixed(1)} B of headers/framing per message (all traffic both ways, handshakes and empty polls included)`);
   if (stats.requests) lines.push(`  requests   ${stats.requests}   responses ${stats.responses} ${Object.entries(stats.statusClasses).map(([k, v]) => `${k}:${v}`).join(' ')}`);
   if (stats.polls) lines.push(`  polls      ${stats.polls}: ${stats.pollsWithData} with data, ${stats.pollsUnchanged} unchanged, ${stats.pollsError} errors, ${stats.pollsTimeout} timeouts (${Math.round(((stats.polls - stats.pollsWithData) / stats.polls) * 100)}% useless)`);
   if (stats.heldMs.length) lines.push(`  held       p50 ${fmt(percentile(stats.heldMs, 50))}   p95 ${fmt(percentile(stats.heldMs, 95))}`);
