@@ -1,6 +1,6 @@
 /** Helpers for tests that drive a real Session: read its log, wait on its events, expect a failed connect. */
 import assert from 'node:assert/strict';
-import type { InspectorEvent } from '../../src/shared/events';
+import type { InspectorEvent, PingPongEvent } from '../../src/shared/events';
 import { ConnectError, type Session } from '../../src/transports/session';
 
 export function eventsOf<T extends InspectorEvent['type']>(s: Session, type: T): Array<Extract<InspectorEvent, { type: T }>> {
@@ -37,4 +37,30 @@ export async function connectError(s: Session): Promise<ConnectError> {
     return err;
   }
   assert.fail('connect() resolved but should have failed');
+}
+
+/** An event type's own shape (ping and pong share PingPongEvent). */
+export type Ev<K extends InspectorEvent['type']> = K extends 'ping' | 'pong' ? PingPongEvent : Extract<InspectorEvent, { type: K }>;
+
+/** The log in one line, for assertion messages. */
+export function describeLog(s: Session): string {
+  return [...s.log].map((e) => `${e.type}${'state' in e ? ':' + e.state : ''}${'message' in e ? `(${e.message})` : ''}`).join(', ');
+}
+
+/** Resolves with the first event (already logged or still to come) of `type` that matches. */
+export function waitFor<K extends InspectorEvent['type']>(s: Session, type: K, pred: (e: Ev<K>) => boolean = () => true, ms = 8000): Promise<Ev<K>> {
+  for (const e of s.log) if (e.type === type && pred(e as Ev<K>)) return Promise.resolve(e as Ev<K>);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${type} event matched within ${ms} ms; log: ${describeLog(s)}`));
+    }, ms);
+    const off = s.onEvent((e) => {
+      if (e.type === type && pred(e as Ev<K>)) {
+        clearTimeout(timer);
+        off();
+        resolve(e as Ev<K>);
+      }
+    });
+  });
 }

@@ -13,12 +13,13 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'node:test';
-import type { InspectorEvent, PingPongEvent, TransportKind } from '../../src/shared/events';
+import type { InspectorEvent, TransportKind } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { createSession } from '../../src/transports/index';
 import { ConnectError, type Session } from '../../src/transports/session';
 
-export type Ev<K extends InspectorEvent['type']> = K extends 'ping' | 'pong' ? PingPongEvent : Extract<InspectorEvent, { type: K }>;
+export { describeLog, waitFor, type Ev } from '../helpers/session';
+import { describeLog, type Ev } from '../helpers/session';
 
 // ---------------------------------------------------------------------------------------
 // Cleanup, and a guard that fails the test when anything escaped as an uncaught error.
@@ -70,26 +71,6 @@ export function events<K extends InspectorEvent['type']>(s: Session, type: K): A
   return [...s.log].filter((e): e is Ev<K> => e.type === type);
 }
 
-export function describeLog(s: Session): string {
-  return [...s.log].map((e) => `${e.type}${'state' in e ? ':' + e.state : ''}${'message' in e ? `(${e.message})` : ''}`).join(', ');
-}
-
-export function waitFor<K extends InspectorEvent['type']>(s: Session, type: K, pred: (e: Ev<K>) => boolean = () => true, ms = 8000): Promise<Ev<K>> {
-  for (const e of s.log) if (e.type === type && pred(e as Ev<K>)) return Promise.resolve(e as Ev<K>);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} event matched within ${ms} ms; log: ${describeLog(s)}`));
-    }, ms);
-    const off = s.onEvent((e) => {
-      if (e.type === type && pred(e as Ev<K>)) {
-        clearTimeout(timer);
-        off();
-        resolve(e as Ev<K>);
-      }
-    });
-  });
-}
 
 /** Resolves once `n` events of `type` have been emitted (counting dropped ones through stats is not possible, so this listens). */
 export function countEvents(s: Session, type: InspectorEvent['type']): { get(): number } {

@@ -5,16 +5,16 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, afterEach, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
-import type { InspectorEvent, PingPongEvent } from '../../src/shared/events';
+import type { InspectorEvent } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { ConnectError } from '../../src/transports/session';
+import { describeLog, waitFor, type Ev } from '../helpers/session';
 import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonWebsocketsEcho } from '../helpers/thirdParty';
 import { WebSocketSession, describeCloseCode, wsFrameOverhead } from '../../src/transports/websocket';
 
 // ---------------------------------------------------------------------------------------
 // Fixtures: real servers on 127.0.0.1, port 0, closed after each test.
 
-type Ev<K extends InspectorEvent['type']> = K extends 'ping' | 'pong' ? PingPongEvent : Extract<InspectorEvent, { type: K }>;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -96,27 +96,6 @@ function events<K extends InspectorEvent['type']>(s: WebSocketSession, type: K):
   return [...s.log].filter((e): e is Ev<K> => e.type === type);
 }
 
-function summary(s: WebSocketSession): string {
-  return [...s.log].map((e) => `${e.type}${'state' in e ? ':' + e.state : ''}${'message' in e ? ':' + e.message : ''}`).join(', ');
-}
-
-/** Resolves with the first event (already logged or still to come) that matches. */
-function waitFor<K extends InspectorEvent['type']>(s: WebSocketSession, type: K, pred: (e: Ev<K>) => boolean = () => true, ms = 8000): Promise<Ev<K>> {
-  for (const e of s.log) if (e.type === type && pred(e as Ev<K>)) return Promise.resolve(e as Ev<K>);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} event matched within ${ms} ms; log: ${summary(s)}`));
-    }, ms);
-    const off = s.onEvent((e) => {
-      if (e.type === type && pred(e as Ev<K>)) {
-        clearTimeout(timer);
-        off();
-        resolve(e as Ev<K>);
-      }
-    });
-  });
-}
 
 function logText(s: WebSocketSession): string {
   return JSON.stringify([...s.log]);
@@ -129,7 +108,7 @@ async function connectFails(s: WebSocketSession): Promise<ConnectError> {
     assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
     return err;
   }
-  assert.fail(`connect() should have failed; log: ${summary(s)}`);
+  assert.fail(`connect() should have failed; log: ${describeLog(s)}`);
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
