@@ -8,6 +8,7 @@
  * times that. On loopback at demo rates the sessions barely compete for CPU; `mode:
  * 'sequential'` is there when they would (large payloads, very high rates, a slow machine).
  */
+import type { ComparisonView, DistributionView, TransportComparisonView } from '../shared/protocol';
 import type { MessageEvent, TransportKind } from '../shared/events';
 import { TRANSPORT_KINDS } from '../shared/events';
 import type { Hint } from '../shared/hints';
@@ -45,63 +46,20 @@ export interface ComparisonOptions {
   signal?: AbortSignal;
 }
 
-export interface Distribution {
-  p50?: number;
-  p95?: number;
-  p99?: number;
-  samples: number;
-}
+export type Distribution = DistributionView;
 
-export interface TransportComparison {
-  transport: TransportKind;
-  /** URL, secrets redacted. */
-  url: string;
-  /** False when the session could not open; `error` says why. */
-  ok: boolean;
-  error?: string;
-  /** How long the session ran (session clock, first to last event). */
-  ranMs: number;
-  /** Distinct source messages received (those carrying a numeric `seq`). */
-  delivered: number;
-  /** Every incoming message, echoes and messages without `seq` included. */
-  messagesIn: number;
-  /** Source messages never received: gaps between the lowest and highest `seq` seen. */
-  missed: number;
+/**
+ * One transport's measurements. The fields are the panel's TransportComparisonView
+ * (src/shared/protocol.ts, where each is documented), plus the seq range and full hints.
+ */
+export interface TransportComparison extends Omit<TransportComparisonView, 'hints'> {
   seqRange?: [number, number];
-  /** Receive wall time (wallStart + t) minus the payload's `ts`, in ms. */
-  latencyMs: Distribution;
-  /** HTTP requests made for the channel: polls, long polls, SSE connects, WebSocket upgrades (sends not included). */
-  requests: number;
-  /** Requests that brought nothing new (304, 204, same body, empty batch, hold timeout). */
-  uselessRequests: number;
-  /** Bytes on the wire for the channel, both directions: HTTP headers both ways plus bodies or frames. */
-  wireBytes: number;
-  /** Payload bytes of the incoming messages. */
-  payloadBytes: number;
-  /** wireBytes / delivered, and its split into payload and everything else. */
-  bytesPerMessage?: number;
-  payloadBytesPerMessage?: number;
-  overheadBytesPerMessage?: number;
-  reconnects: number;
-  /** Time nobody was listening: between a poll's answer and the next request, or a reconnect's delay. */
-  gapMs: Distribution;
-  /** TCP connections opened (for the channel and the sends). */
-  connections: number;
-  /** The other direction, when a send URL was given. */
-  sends?: { messages: number; failed: number; wireBytes: number; bytesPerSend?: number; requests: number };
   /** The trade-off hints for this session, as the panel and CLI show them. */
   hints: Hint[];
 }
 
-export interface ComparisonResult {
-  mode: 'concurrent' | 'sequential';
-  durationMs: number;
-  intervalMs: number;
-  /** Wall clock at the start. */
-  startedAt: number;
+export interface ComparisonResult extends Omit<ComparisonView, 'rows'> {
   rows: TransportComparison[];
-  /** How to read the numbers. */
-  notes: string[];
 }
 
 const DEFAULT_SEND_EVERY_MS = 1000;

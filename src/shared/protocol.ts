@@ -135,27 +135,42 @@ export interface DistributionView {
   samples: number;
 }
 
-/** One transport's column of the comparison (TransportComparison, hints reduced to what the panel shows). */
+/** One transport's column of the comparison (src/analysis/compare.ts adds the seq range and full hints). */
 export interface TransportComparisonView {
   transport: TransportKind;
+  /** URL, secrets redacted. */
   url: string;
+  /** False when the session could not open; `error` says why. */
   ok: boolean;
   error?: string;
+  /** How long the session ran (session clock, first to last event). */
   ranMs: number;
+  /** Distinct source messages received (those carrying a numeric `seq`). */
   delivered: number;
+  /** Every incoming message, echoes and messages without `seq` included. */
   messagesIn: number;
+  /** Source messages never received: gaps between the lowest and highest `seq` seen. */
   missed: number;
+  /** Receive wall time (wallStart + t) minus the payload's `ts`, in ms. */
   latencyMs: DistributionView;
+  /** HTTP requests made for the channel: polls, long polls, SSE connects, WebSocket upgrades (sends not included). */
   requests: number;
+  /** Requests that brought nothing new (304, 204, same body, empty batch, hold timeout). */
   uselessRequests: number;
+  /** Bytes on the wire for the channel, both directions: HTTP headers both ways plus bodies or frames. */
   wireBytes: number;
+  /** Payload bytes of the incoming messages. */
   payloadBytes: number;
+  /** wireBytes / delivered, and its split into payload and everything else. */
   bytesPerMessage?: number;
   payloadBytesPerMessage?: number;
   overheadBytesPerMessage?: number;
   reconnects: number;
+  /** Time nobody was listening: between a poll's answer and the next request, or a reconnect's delay. */
   gapMs: DistributionView;
+  /** TCP connections opened (for the channel and the sends). */
   connections: number;
+  /** The other direction, when a send URL was given. */
   sends?: { messages: number; failed: number; wireBytes: number; bytesPerSend?: number; requests: number };
   hints: Array<{ id: string; severity: Hint['severity']; message: string }>;
 }
@@ -165,8 +180,10 @@ export interface ComparisonView {
   mode: 'concurrent' | 'sequential';
   durationMs: number;
   intervalMs: number;
+  /** Wall clock at the start. */
   startedAt: number;
   rows: TransportComparisonView[];
+  /** How to read the numbers. */
   notes: string[];
 }
 
