@@ -10,7 +10,7 @@ export function eventsOf<T extends InspectorEvent['type']>(s: Session, type: T):
 export const count = (s: Session, type: InspectorEvent['type']): number => s.log.slice().filter((e) => e.type === type).length;
 
 /** Resolves once `check(events)` holds, re-checking on every event of the session. */
-export function untilEvents(s: Session, check: (evs: InspectorEvent[]) => boolean, what: string, timeoutMs = 8000): Promise<void> {
+export function untilEvents(s: Session, check: (evs: InspectorEvent[]) => boolean, what = 'the condition', timeoutMs = 8000): Promise<void> {
   return new Promise((resolve, reject) => {
     let off = (): void => {};
     const tick = (): void => {

@@ -31,12 +31,12 @@ async def main():
 asyncio.run(main())
 `;
 
-/** Python `websockets` echo server. */
-export async function startPythonWebsocketsEcho(python: string): Promise<{ port: number; stop(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ri-ws-py-'));
-  const file = join(dir, 'echo.py');
-  writeFileSync(file, PY_ECHO);
-  const p = spawn(python, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a Python server script that prints its port on its first line; `stop()` kills it and removes the script. */
+export async function startPythonServer(python: string, source: string, args: string[] = []): Promise<{ port: number; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ri-py-'));
+  const file = join(dir, 'server.py');
+  writeFileSync(file, source);
+  const p = spawn(python, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = () => {
     p.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -58,6 +58,11 @@ export async function startPythonWebsocketsEcho(python: string): Promise<{ port:
     stop();
     throw err;
   }
+}
+
+/** Python `websockets` echo server. */
+export function startPythonWebsocketsEcho(python: string): Promise<{ port: number; stop(): void }> {
+  return startPythonServer(python, PY_ECHO);
 }
 
 /** Debian's tinyproxy, a real HTTP proxy (CONNECT included). */

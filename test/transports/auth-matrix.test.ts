@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { formatAuthMatrix, placementsFor, runAuthMatrix, type AuthMatrixRow } from '../../src/analysis/authMatrix';
-import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../src/demo/server';
+import type { DemoServer } from '../../src/demo/server';
+import { useCleanup } from '../helpers/cleanup';
+import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonServer } from '../helpers/thirdParty';
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function demo(opts: DemoServerOptions = {}): Promise<DemoServer> {
-  const d = await startDemoServer({ port: 0, rate: 20, ...opts });
-  cleanups.push(() => d.close());
-  return d;
-}
+const { demo } = useCleanup();
 
 const byPlacement = (rows: AuthMatrixRow[]) => Object.fromEntries(rows.map((r) => [r.placement, r]));
 
@@ -115,15 +104,7 @@ describe('runAuthMatrix against the demo server', () => {
 // ---------------------------------------------------------------------------------------
 // A server not written here: Python's `websockets` (Debian: python3-websockets), one URL for every placement.
 
-function findPython(): string | undefined {
-  for (const exe of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(exe, ['-c', 'import websockets'], { stdio: 'ignore' });
-    if (r.status === 0) return exe;
-  }
-  return undefined;
-}
-
-const python = findPython();
+const python = findPythonWithWebsockets();
 const PY_TOKEN = 'py-token-5f2e9a71c3';
 // /header-auth checks "Authorization: Bearer" or ?token= before the handshake;
 // /first-message accepts everyone and closes with 1008 unless the first frame carries the token within 100 ms.
@@ -158,34 +139,13 @@ async def main():
 asyncio.run(main())
 `;
 
-describe('runAuthMatrix against python websockets', { skip: python ? false : 'python3 with the websockets module is not installed (CI: apt-get install -y python3-websockets)' }, () => {
-  let proc: ChildProcess | undefined;
-  let dir: string | undefined;
-  let port = 0;
-  after(() => {
-    proc?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+describe('runAuthMatrix against python websockets', { skip: python ? false : PYTHON_WEBSOCKETS_MISSING }, () => {
+  let py: { port: number; stop(): void } | undefined;
+  after(() => py?.stop());
 
   async function server(): Promise<number> {
-    if (port) return port;
-    dir = mkdtempSync(join(tmpdir(), 'ri-auth-py-'));
-    const file = join(dir, 'server.py');
-    writeFileSync(file, PY_SERVER);
-    const p = spawn(python!, [file, PY_TOKEN], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc = p;
-    let stderr = '';
-    p.stderr!.on('data', (c: Buffer) => (stderr += c));
-    port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      p.stdout!.on('data', (c: Buffer) => {
-        out += c;
-        const m = /^(\d+)\n/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      p.once('exit', (code) => reject(new Error(`python server exited (${code}): ${stderr}`)));
-    });
-    return port;
+    py ??= await startPythonServer(python!, PY_SERVER, [PY_TOKEN]);
+    return py!.port;
   }
 
   it('handshake auth: bearer and ?token= accepted, the others refused with its 401', async () => {

@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { formatComparisonTable, runComparison, type TransportComparison } from '../../src/analysis/compare';
-import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../src/demo/server';
+import { useCleanup } from '../helpers/cleanup';
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function demo(opts: DemoServerOptions = {}): Promise<DemoServer> {
-  const d = await startDemoServer({ port: 0, ...opts });
-  cleanups.push(() => d.close());
-  return d;
-}
+const { demo } = useCleanup();
 
 const row = (rows: TransportComparison[], t: string) => {
   const r = rows.find((x) => x.transport === t);

@@ -12,32 +12,23 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../src/demo/server';
 import type { InspectorEvent } from '../../src/shared/events';
 import { computeHints, type HintThresholds } from '../../src/shared/hintRules';
 import type { Hint } from '../../src/shared/hints';
 import type { ConnectOptions } from '../../src/shared/options';
 import { createSession, type Session } from '../../src/transports/index';
+import { useCleanup } from '../helpers/cleanup';
 
 // ---------------------------------------------------------------------------------------
 // Plumbing: everything opened is closed after each test.
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function demo(opts: DemoServerOptions = {}): Promise<DemoServer> {
-  const d = await startDemoServer({ port: 0, ...opts });
-  cleanups.push(() => d.close());
-  return d;
-}
+const { defer, demo } = useCleanup();
 
 function open(options: ConnectOptions): Session {
   const s = createSession({ timeoutMs: 5000, ...options });
-  cleanups.push(() => s.close());
+  defer(() => s.close());
   return s;
 }
 
@@ -213,7 +204,7 @@ async function fixture(opts: { tls?: boolean } = {}): Promise<Fixture> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  cleanups.push(async () => {
+  defer(async () => {
     for (const t of timers) clearInterval(t);
     for (const c of wss.clients) c.terminate();
     for (const s of sockets) s.destroy();

@@ -13,6 +13,7 @@ import { parseNdjson, toNdjson } from '../../src/shared/recording';
 import type { ConnectOptions } from '../../src/shared/options';
 import { base64ToBytes, toNdjsonLine } from '../../src/shared/serialize';
 import { createSession, type Session } from '../../src/transports/index';
+import { untilEvents } from '../helpers/session';
 
 // ---------------------------------------------------------------------------------------
 // One real server on 127.0.0.1:0: short-poll and SSE routes, a send endpoint, and a ws echo.
@@ -106,23 +107,6 @@ function open(options: ConnectOptions): Session {
   return s;
 }
 
-/** Resolves once `pred` holds for the log (checked on every event), or fails after `ms` with the log summary. */
-function until(s: Session, pred: (events: InspectorEvent[]) => boolean, ms = 8000): Promise<void> {
-  if (pred([...s.log])) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`condition not met within ${ms} ms; log: ${[...s.log].map((e) => e.type).join(', ')}`));
-    }, ms);
-    const off = s.onEvent(() => {
-      if (pred([...s.log])) {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
-  });
-}
 
 const count = (evs: InspectorEvent[], f: (e: InspectorEvent) => boolean): number => evs.filter(f).length;
 const messagesIn = (evs: InspectorEvent[]): number => count(evs, (e) => e.type === 'message' && e.direction === 'in');
@@ -148,7 +132,7 @@ describe('HAR round trip of recorded sessions', () => {
     await s.connect();
     await s.send('hello over ws');
     await s.send(new Uint8Array([0, 1, 2, 0xff]), { binary: true });
-    await until(s, (evs) => messagesIn(evs) === 2);
+    await untilEvents(s, (evs) => messagesIn(evs) === 2);
     await s.close(1000, 'done');
 
     const { entries, imported } = harRoundTrip(s);
@@ -211,7 +195,7 @@ describe('HAR round trip of recorded sessions', () => {
     pollCount = 0;
     const s = open({ transport: 'poll', url: `http://${origin}/poll`, intervalMs: 20, sendUrl: `http://${origin}/send` });
     await s.connect();
-    await until(s, (evs) => count(evs, (e) => e.type === 'poll') >= 4);
+    await untilEvents(s, (evs) => count(evs, (e) => e.type === 'poll') >= 4);
     await s.send('{"hello":"server"}');
     await s.close();
 
@@ -249,7 +233,7 @@ describe('HAR round trip of recorded sessions', () => {
     lpCount = 0;
     const s = open({ transport: 'long-poll', url: `http://${origin}/lp`, holdTimeoutMs: 5000 });
     await s.connect();
-    await until(s, (evs) => messagesIn(evs) >= 4);
+    await untilEvents(s, (evs) => messagesIn(evs) >= 4);
     await s.close();
     const { entries, imported } = harRoundTrip(s);
     assert.deepEqual(lines(imported.events), lines(s.log));
@@ -264,7 +248,7 @@ describe('HAR round trip of recorded sessions', () => {
     await s.connect();
     await s.send('ndjson');
     await s.send(new Uint8Array([9, 8, 7]));
-    await until(s, (evs) => messagesIn(evs) === 2);
+    await untilEvents(s, (evs) => messagesIn(evs) === 2);
     await s.close();
     const text = toNdjson(s.log, { includeSecrets: false });
     assert.equal(text, lines(s.log).join('\n') + '\n');
@@ -295,7 +279,7 @@ describe('redaction on export', () => {
     await s.connect();
     await s.send(`{"echo":"${TOKEN_BEARER}"}`);
     await s.send(new TextEncoder().encode(`binary ${TOKEN_QUERY} inside`), { binary: true });
-    await until(s, (evs) => messagesIn(evs) === 3);
+    await untilEvents(s, (evs) => messagesIn(evs) === 3);
     await s.close();
     return s;
   }
@@ -373,7 +357,7 @@ describe('redaction on export', () => {
     const s = open(options);
     await s.connect();
     await s.send(`note: ${PAYLOAD_SECRET}`);
-    await until(s, (evs) => messagesIn(evs) === 1);
+    await untilEvents(s, (evs) => messagesIn(evs) === 1);
     await s.close();
     const unnamed = JSON.stringify(toHar(s.log, metaOf(s), { includeSecrets: false }));
     assert.ok(unnamed.includes(PAYLOAD_SECRET) && unnamed.includes(CUSTOM_HEADER_VALUE), 'unknown to the export unless named');

@@ -10,6 +10,7 @@ import { toHar } from '../../src/shared/har';
 import { importRecording } from '../../src/shared/importRecording';
 import { createSession, type Session } from '../../src/transports/index';
 import { planReplay, replay, whenReplayDone } from '../../src/transports/replay';
+import { untilEvents } from '../helpers/session';
 
 // ---------------------------------------------------------------------------------------
 // A real server on 127.0.0.1:0: a ws echo that timestamps what it receives, an event
@@ -190,7 +191,7 @@ describe('replay against real servers', () => {
     for (const g of gaps(sentTimes(s))) assert.ok(g >= 360 && g < 3000, `gap ${g.toFixed(1)} ms, recorded 400 ms`);
     assert.ok(performance.now() - started < 8000);
 
-    await waitFor(s, (evs) => evs.filter((e) => e.type === 'message' && e.direction === 'in').length === 3);
+    await untilEvents(s, (evs) => evs.filter((e) => e.type === 'message' && e.direction === 'in').length === 3);
     const log = [...s.log];
     assert.deepEqual(
       log.filter((e) => e.type === 'message').map((e) => (e.type === 'message' ? `${e.direction}:${typeof e.data === 'string' ? e.data : Buffer.from(e.data).toString('hex')}` : '')).sort(),
@@ -243,10 +244,10 @@ describe('replay against real servers', () => {
     const live = track(createSession({ transport: 'ws', url: `ws://${origin}/ws` }));
     await live.connect();
     await live.send('first');
-    await waitFor(live, (evs) => evs.some((e) => e.type === 'message' && e.direction === 'in'));
+    await untilEvents(live, (evs) => evs.some((e) => e.type === 'message' && e.direction === 'in'));
     await live.send(new Uint8Array([7, 7]));
     await live.send('third');
-    await waitFor(live, (evs) => evs.filter((e) => e.type === 'message' && e.direction === 'in').length === 3);
+    await untilEvents(live, (evs) => evs.filter((e) => e.type === 'message' && e.direction === 'in').length === 3);
     await live.close();
     await arrived(() => wsArrivals, 3);
     wsArrivals = [];
@@ -265,7 +266,7 @@ describe('replay against real servers', () => {
       { at: 5000, data: 'never' },
     ]);
     const s = track(await replay(rec, { transport: 'ws', url: `ws://${origin}/ws` }));
-    await waitFor(s, (evs) => evs.some((e) => e.type === 'message' && e.direction === 'out'));
+    await untilEvents(s, (evs) => evs.some((e) => e.type === 'message' && e.direction === 'out'));
     await s.close();
     const result = await whenReplayDone(s);
     assert.equal(result.sent, 1);
@@ -285,19 +286,3 @@ describe('replay against real servers', () => {
   });
 });
 
-function waitFor(s: Session, pred: (evs: InspectorEvent[]) => boolean, ms = 8000): Promise<void> {
-  if (pred([...s.log])) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`condition not met within ${ms} ms; log: ${[...s.log].map((e) => e.type).join(', ')}`));
-    }, ms);
-    const off = s.onEvent(() => {
-      if (pred([...s.log])) {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
-  });
-}
