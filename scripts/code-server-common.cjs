@@ -33,4 +33,21 @@ const CODE_SERVER_ENV_TO_DROP = [
   'GITHUB_TOKEN',
 ];
 
-module.exports = { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP };
+/**
+ * code-server's command line for a private instance on 127.0.0.1 (after the entry script).
+ * `--auth none`: only this machine's loopback reaches it (see the README's warning for shared hosts).
+ */
+function codeServerArgs({ host, port, configFile, userDataDir, extensionsDir }) {
+  return [
+    '--bind-addr', `${host}:${port}`,
+    '--auth', 'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--config', configFile,
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir,
+  ];
+}
+
+module.exports = { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP, codeServerArgs };

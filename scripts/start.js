@@ -29,7 +29,7 @@ const HOST = '127.0.0.1';
 const CODE_SERVER_ENTRY = path.join(REPO, '.vscode-test/code-server/out/node/entry.js');
 const START_TIMEOUT_MS = 30_000;
 
-const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP } = require('./code-server-common.cjs');
+const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP, codeServerArgs } = require('./code-server-common.cjs');
 
 const say = (line) => process.stdout.write(`${line}\n`);
 const fail = (line) => {
@@ -116,14 +116,7 @@ async function startCodeServer(requestedPort) {
     process.execPath,
     [
       CODE_SERVER_ENTRY,
-      '--bind-addr', `${HOST}:${port}`,
-      '--auth', 'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--config', path.join(dirs.xdg, 'code-server.yaml'),
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
+      ...codeServerArgs({ host: HOST, port, configFile: path.join(dirs.xdg, 'code-server.yaml'), userDataDir: dirs.userData, extensionsDir: dirs.extensions }),
     ],
     // Its own process group: one kill(-pid) also ends the extension host (and the demo server in it).
     { cwd: tmp, env, detached: true, stdio: ['ignore', out, out] },

@@ -45,7 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { format, parseArgs } from 'node:util';
 import common from '../../scripts/code-server-common.cjs';
 
-const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP } = common;
+const { CODE_SERVER_SETTINGS, CODE_SERVER_ENV_TO_DROP, codeServerArgs } = common;
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_TESTS_PATH = path.join(REPO_ROOT, 'out/test/vscode/suite/index.js');
@@ -318,14 +318,7 @@ export async function runInCodeServer({
     });
     const serverArgs = [
       CODE_SERVER_ENTRY,
-      '--bind-addr', `${HOST}:${port}`,
-      '--auth', 'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--config', path.join(dirs.xdgConfig, 'code-server.yaml'),
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
+      ...codeServerArgs({ host: HOST, port, configFile: path.join(dirs.xdgConfig, 'code-server.yaml'), userDataDir: dirs.userData, extensionsDir: dirs.extensions }),
     ];
     const serverOut = fs.openSync(serverLog, 'a');
     server = spawn(process.execPath, serverArgs, {
