@@ -504,12 +504,13 @@ export class ShortPollSession extends PollingSession {
     if (body.length === 0) return { outcome: 'unchanged', reason: 'empty' };
     if (prev !== undefined && prev.length === body.length && prev.equals(body)) return { outcome: 'unchanged', reason: 'same-body' };
     const binary = !isTextContentType(res.headers['content-type']);
+    const text = binary ? '' : body.toString('utf8');
     this.emit({
       type: 'message',
       direction: 'in',
       size: body.length,
       binary,
-      ...(binary ? { data: body } : this.maskPayload(body.toString('utf8'))),
+      ...(binary ? { data: body } : masked(this.maskText(text), text)),
       requestId: a.ex.requestId,
       overheadBytes: a.headerBytes + Math.max(0, a.bodyWireBytes - body.length),
     });
@@ -672,7 +673,7 @@ export class LongPollSession extends PollingSession {
           direction: 'in',
           size: utf8Length(texts[i]),
           binary: false,
-          ...this.maskPayload(texts[i]),
+          ...masked(this.maskText(texts[i]), texts[i]),
           requestId,
           overheadBytes: i === 0 ? overhead - share * (batch.length - 1) : share,
           latencyMs: latencyOf(el),
@@ -686,7 +687,7 @@ export class LongPollSession extends PollingSession {
       direction: 'in',
       size: body.length,
       binary: false,
-      ...this.maskPayload(text),
+      ...masked(this.maskText(text), text),
       requestId,
       overheadBytes: a.headerBytes + Math.max(0, a.bodyWireBytes - body.length),
       latencyMs: isJson ? latencyOf(parsed) : undefined,
@@ -746,4 +747,9 @@ function latencyOf(el: unknown): number | undefined {
   // Only plausible epoch-millisecond values: seconds or counters would give nonsense.
   if (typeof ts !== 'number' || ts < 1e12 || ts > 1e14) return undefined;
   return Math.max(0, Date.now() - ts);
+}
+
+/** The data fields of a text message: what is shown, and whether a secret was masked in it. */
+function masked(shown: string, original: string): { data: string; redacted?: true } {
+  return shown === original ? { data: shown } : { data: shown, redacted: true };
 }

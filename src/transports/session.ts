@@ -123,13 +123,14 @@ export abstract class Session implements EventSink {
   }
 
   /**
-   * An incoming text payload, with any known secret it quotes masked (a server echoing the
-   * token back must not put it in the log). Costs nothing when the session has no secrets.
+   * An incoming text payload with any known secret it quotes masked (a server echoing the
+   * token back must not put it in the log). Returns the same string when there is nothing to
+   * mask, so callers tell "redacted" by identity, and it costs nothing without secrets.
+   * Every transport's receive path goes through here.
    */
-  protected maskPayload(text: string): { data: string; redacted?: true } {
+  protected maskText(text: string): string {
     const r = this.redactor;
-    if (r.size === 0 || r.reveal || !r.contains(text)) return { data: text };
-    return { data: r.redact(text), redacted: true };
+    return r.size === 0 || r.reveal ? text : r.redact(text);
   }
 
   redactUrl(url: string): string {

@@ -312,8 +312,8 @@ export class SseSession extends Session {
       this.lastId = id;
       this.idDirty = true;
     }
-    const r = this.redactor;
-    const hidden = r.size > 0 && !r.reveal && r.contains(data);
+    const shown = this.maskText(data);
+    const hidden = shown !== data;
     // seq and t are in the literal so emit() fills slots the object already has (adding them
     // would grow every event by a separate property store); the common field set is shared.
     const ev: MessageEvent = {
@@ -323,7 +323,7 @@ export class SseSession extends Session {
       direction: 'in',
       size,
       binary: false,
-      data: hidden ? r.redact(data) : data,
+      data: shown,
       sse: event === undefined && id === undefined && retry === undefined ? PLAIN_SSE_FIELDS : { event: event ?? 'message', id, retry },
       requestId: this.current?.requestId,
       overheadBytes,

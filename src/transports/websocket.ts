@@ -609,7 +609,6 @@ export class WebSocketSession extends Session {
       // Hot path: a timestamp, one event holding the payload by reference, emit(). Text is
       // scanned for known secrets only when the session has some (an echoed token must not
       // land in the log); binary payloads are not scanned.
-      const redactor = this.redactor;
       ws.on('message', (data: RawData, isBinary: boolean) => {
         if (conn.retired) return;
         const buf = data as Buffer;
@@ -623,12 +622,10 @@ export class WebSocketSession extends Session {
           return;
         }
         const text = buf.toString();
-        if (redactor.size > 0 && !redactor.reveal) {
-          const shown = redactor.redact(text);
-          if (shown !== text) {
-            this.emit({ type: 'message', direction: 'in', size, binary: false, data: shown, opcode: 1, overheadBytes: wsFrameOverhead(size, false), redacted: true });
-            return;
-          }
+        const shown = this.maskText(text);
+        if (shown !== text) {
+          this.emit({ type: 'message', direction: 'in', size, binary: false, data: shown, opcode: 1, overheadBytes: wsFrameOverhead(size, false), redacted: true });
+          return;
         }
         const ev: MessageEvent = { type: 'message', direction: 'in', size, binary: false, data: text, opcode: 1, overheadBytes: wsFrameOverhead(size, false), seq: 0, t: 0 };
         this.emit(ev);
