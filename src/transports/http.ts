@@ -63,8 +63,43 @@ export interface HttpExchange {
 
 export const USER_AGENT = 'realtime-inspector/0.1';
 
-/** Header names removed before a request follows a redirect to another origin. */
-export const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'sec-websocket-protocol', 'x-api-key', 'x-auth-token', 'x-access-token']);
+/**
+ * Removes every credential carrier before a hop to another origin: credential headers (by
+ * name, and any header whose value holds a known secret), query values holding a secret, and
+ * user:password in the URL (`next` is changed in place). Says what went in `stripped`.
+ * HTTP transports and the WebSocket handshake both use it.
+ */
+export function stripForCrossOrigin(sink: EventSink, headers: HeaderList, next: URL, stripped: string[]): HeaderList {
+  const kept = headers.filter(([k, v]) => {
+    const strip = sink.isCredentialHeader(k) || sink.redactor.contains(v);
+    if (strip) stripped.push(`${k} header`);
+    return !strip;
+  });
+  for (const [k, v] of [...next.searchParams]) {
+    if (sink.redactor.contains(v)) {
+      next.searchParams.delete(k);
+      stripped.push(`query parameter ${k}`);
+    }
+  }
+  if (next.username || next.password) {
+    next.username = '';
+    next.password = '';
+    stripped.push('user:password in the URL');
+  }
+  return kept;
+}
+
+/** Why a redirect to a valid URL of the right scheme was not followed, in one sentence. */
+export function redirectRefusal(status: number, to: string, why: 'too-many' | 'off' | 'cross-origin', max: number): string {
+  switch (why) {
+    case 'too-many':
+      return `Too many redirects (more than ${max}); stopped at ${to}.`;
+    case 'off':
+      return `The server redirected (${status}) to ${to}; redirects are turned off for this connection.`;
+    case 'cross-origin':
+      return `The server redirected (${status}) to another origin (${to}); not followed because redirects are limited to the same origin (allow all redirects to follow it without credentials).`;
+  }
+}
 
 export function responseHeaderBytes(res: http.IncomingMessage): number {
   let n = `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage ?? ''}\r\n`.length;
@@ -128,19 +163,7 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
       follow = false;
       stripped.push('request body (it carries the credential): redirect not followed');
     }
-    if (follow && crossOrigin) {
-      nextHeaders = headers.filter(([k, v]) => {
-        const strip = CREDENTIAL_HEADERS.has(k.toLowerCase()) || sink.isCredentialHeader(k) || sink.redactor.contains(v);
-        if (strip) stripped.push(`${k} header`);
-        return !strip;
-      });
-      for (const [k, v] of [...next.searchParams]) {
-        if (sink.redactor.contains(v)) {
-          next.searchParams.delete(k);
-          stripped.push(`query parameter ${k}`);
-        }
-      }
-    }
+    if (follow && crossOrigin) nextHeaders = stripForCrossOrigin(sink, headers, next, stripped);
     sink.emit({
       type: 'redirect',
       requestId: ex.requestId,
@@ -156,12 +179,12 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
       ex.redirectRefused = !/^https?:$/.test(next.protocol)
         ? `The server redirected (${status}) to ${to}, which is not an http(s) URL.`
         : hop >= max
-          ? `Too many redirects (more than ${max}); stopped at ${to}.`
+          ? redirectRefusal(status, to, 'too-many', max)
           : policy === 'none'
-            ? `The server redirected (${status}) to ${to}; redirects are turned off for this connection.`
+            ? redirectRefusal(status, to, 'off', max)
             : bodyHasSecret && policy === 'all'
               ? `The server redirected (${status}) to another origin (${to}); not followed: the request body carries the credential, and a ${status} must resend it unchanged.`
-              : `The server redirected (${status}) to another origin (${to}); not followed because redirects are limited to the same origin (allow all redirects to follow it without credentials).`;
+              : redirectRefusal(status, to, 'cross-origin', max);
       return ex;
     }
     ex.res.resume();

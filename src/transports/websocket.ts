@@ -8,7 +8,7 @@ import { applyAuth } from './auth';
 import { backoffDelay } from './clock';
 import { DialError, describeStall, dial, formatCertificate, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
-import { CREDENTIAL_HEADERS, USER_AGENT, parseRequestHead, rawHeaderList, responseHeaderBytes } from './http';
+import { USER_AGENT, parseRequestHead, rawHeaderList, redirectRefusal, responseHeaderBytes, stripForCrossOrigin } from './http';
 import { ConnectError, Session } from './session';
 
 /**
@@ -340,31 +340,16 @@ export class WebSocketSession extends Session {
       : !schemeOk
         ? [`The server redirected (${out.status}) to ${to}, which is not a WebSocket (or HTTP) URL.`, 'BAD_REDIRECT']
         : hop >= MAX_REDIRECTS
-          ? [`Too many redirects (more than ${MAX_REDIRECTS}); stopped at ${to}.`, 'TOO_MANY_REDIRECTS']
+          ? [redirectRefusal(out.status, to, 'too-many', MAX_REDIRECTS), 'TOO_MANY_REDIRECTS']
           : policy === 'none'
-            ? [`The server redirected (${out.status}) to ${to}; redirects are turned off for this connection.`, 'REDIRECT_REFUSED']
-            : [`The server redirected (${out.status}) to another origin (${to}); not followed because redirects are limited to the same origin (allow all redirects to follow it without credentials).`, 'REDIRECT_REFUSED'];
+            ? [redirectRefusal(out.status, to, 'off', MAX_REDIRECTS), 'REDIRECT_REFUSED']
+            : [redirectRefusal(out.status, to, 'cross-origin', MAX_REDIRECTS), 'REDIRECT_REFUSED'];
     throw new HandshakeError(why[0], why[1], out.requestId);
   }
 
-  /** Removes every credential carrier before a cross-origin hop: headers, query values, userinfo, the subprotocol token, the first message. */
+  /** Removes every credential carrier before a cross-origin hop: what stripForCrossOrigin removes, plus the subprotocol token and the first message. */
   private stripCredentials(target: Target, next: URL, stripped: string[]): Target {
-    const headers = target.headers.filter(([k, v]) => {
-      const strip = CREDENTIAL_HEADERS.has(k.toLowerCase()) || this.isCredentialHeader(k) || this.redactor.contains(v);
-      if (strip) stripped.push(`${k} header`);
-      return !strip;
-    });
-    for (const [k, v] of [...next.searchParams]) {
-      if (this.redactor.contains(v)) {
-        next.searchParams.delete(k);
-        stripped.push(`query parameter ${k}`);
-      }
-    }
-    if (next.username || next.password) {
-      next.username = '';
-      next.password = '';
-      stripped.push('user:password in the URL');
-    }
+    const headers = stripForCrossOrigin(this, target.headers, next, stripped);
     const auth = this.options.auth;
     const marker = auth?.method === 'subprotocol' ? auth.marker : undefined;
     const protocols = target.protocols.filter((p) => {
