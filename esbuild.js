@@ -16,13 +16,33 @@ const common = {
   legalComments: 'none',
 };
 
+/** The entry's `import('./lazy')` stays a runtime require of the second bundle. */
+const lazyBundle = {
+  name: 'lazy-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lazy$/ }, () => ({ path: './extension-lazy.js', external: true }));
+  },
+};
+
 /** Only build entries that exist, so the tree builds while parts are still being written. */
 const exists = (p) => fs.existsSync(path.join(__dirname, p));
 
 const targets = [
+  // The extension is two bundles: a small entry parsed at activation in every window, and
+  // everything else (host, commands, transports), required by the entry on first use.
   exists('src/extension/extension.ts') && {
     ...common,
     entryPoints: { extension: 'src/extension/extension.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    plugins: [lazyBundle],
+  },
+  exists('src/extension/lazy.ts') && {
+    ...common,
+    entryPoints: { 'extension-lazy': 'src/extension/lazy.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -1,8 +1,9 @@
 /**
  * Entry point. Activation (on startup finished, or on a command) only registers commands
  * and the saved-connections view; the host (sessions, panel, transports, demo server) is
- * loaded by the first command that needs it, through a dynamic import, so starting VS Code
- * costs next to nothing unless realtimeInspector.openOnStartup asks for the inspector.
+ * loaded by the first command that needs it from a separate bundle (./lazy, built as
+ * dist/extension-lazy.js), so starting VS Code parses a few KiB unless
+ * realtimeInspector.openOnStartup asks for the inspector.
  */
 import * as vscode from 'vscode';
 import { COMMAND_NAMES, commandId, type CommandName } from './commandIds';
@@ -11,11 +12,15 @@ import type { ConnectionNode, ConnectionsTree } from './connectionsTree';
 import type { Host } from './host';
 import { readOpenOnStartup } from './settings';
 
+type Lazy = typeof import('./lazy');
+/** The second bundle, required on first use (a plain require: the extension host is CommonJS). */
+const loadLazy = (): Promise<Lazy> => Promise.resolve().then(() => require('./lazy') as Lazy);
+
 let hostPromise: Promise<Host> | undefined;
 let hostInstance: Host | undefined;
 
 function getHost(context: vscode.ExtensionContext): Promise<Host> {
-  hostPromise ??= import('./host').then(({ Host }) => {
+  hostPromise ??= loadLazy().then(({ Host }) => {
     hostInstance = new Host(context);
     return hostInstance;
   });
@@ -30,7 +35,7 @@ class LazyConnectionsTree implements vscode.TreeDataProvider<ConnectionNode>, vs
   readonly onDidChangeTreeData = this.emitter.event;
 
   private load(): Promise<ConnectionsTree> {
-    this.real ??= import('./connectionsTree').then(({ ConnectionsTree }) => {
+    this.real ??= loadLazy().then(({ ConnectionsTree }) => {
       const tree = new ConnectionsTree();
       this.subscriptions.push(tree, tree.onDidChangeTreeData(() => this.emitter.fire()));
       return tree;
@@ -65,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): RealtimeInspectorApi
           tree.refresh();
           return;
         }
-        const [host, { runCommand }] = await Promise.all([getHost(context), import('./commands')]);
+        const [host, { runCommand }] = await Promise.all([getHost(context), loadLazy()]);
         await runCommand(host, name as Exclude<CommandName, 'refreshConnections'>, args);
       }),
     );
