@@ -160,6 +160,9 @@ export function startApp(root: HTMLElement): void {
 
   function refreshSession(): void {
     const s = current();
+    // A session opened by a command (or npm start) leaves the form empty: show what it connects
+    // to, unless the URL holds a masked secret (connecting with the mask would send it).
+    if (s && !s.readOnly && !state.form.url.trim() && !s.url.includes('«redacted')) form.applyDefaults({ url: s.url, transport: s.transport });
     form.setSession(s);
     updateComposer();
     tabs.update(sessions, activeId);

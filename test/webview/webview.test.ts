@@ -59,6 +59,19 @@ describe('inspector webview', () => {
     assert.equal(await p.page.locator('#sessions').isHidden(), true);
   });
 
+  it('a session opened by a command fills the empty form with its URL and transport, but never a masked URL', async () => {
+    const p = await open();
+    await p.send(snapshot({ sessions: [S], activeSessionId: S.id, defaults: {} }));
+    assert.equal(await p.page.inputValue('#url input'), S.url);
+    assert.equal(await p.page.inputValue('#transport'), 'ws');
+    await p.assertClean();
+    await p.page.close();
+    const q = await open();
+    const masked = { ...S, id: 'ws-2', url: 'ws://127.0.0.1:41234/ws?access_token=«redacted …4a60»' };
+    await q.send(snapshot({ sessions: [masked], activeSessionId: masked.id, defaults: {} }));
+    assert.equal(await q.page.inputValue('#url input'), '');
+  });
+
   it('keeps 100,000 rows virtualized: small DOM, right rows in the middle, follow/pause, cap counter', async () => {
     const p = await open();
     await p.send(snapshot({ sessions: [S], activeSessionId: S.id, settings: { logCap: 100_000, revealSecrets: false } }));
