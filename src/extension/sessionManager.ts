@@ -83,9 +83,10 @@ export class SessionManager implements vscode.Disposable {
       store: new DisposableStore(),
     };
     // The receive path: one comparison or two and a flag per event; the rest happens in batches.
-    const off = live.onEvent((ev: InspectorEvent) => {
-      if (ev.type === 'auth') redactor.observe(ev);
-      else if (ev.type === 'state') this.stateChanged(entry);
+    // onAppend, not onEvent: messages recorded compactly stay without an event object (ev undefined).
+    const off = live.onAppend((ev: InspectorEvent | undefined) => {
+      if (ev?.type === 'auth') redactor.observe(ev);
+      else if (ev?.type === 'state') this.stateChanged(entry);
       this.markAppended();
     });
     entry.store.addFn(off);

@@ -1,9 +1,41 @@
-import type { InspectorEvent } from './events';
+import type { InspectorEvent, MessageEvent } from './events';
 
 /** Bytes charged per event on top of its payload: the event object, its fields and the ring slot. */
 export const EVENT_BASE_BYTES = 256;
 
-/** Payload bytes an event holds (messages and ping/pong keep theirs by reference). */
+/**
+ * Bytes charged per message recorded compactly (pushMessage): its slot in the typed arrays
+ * (t, seq, offset, size, overhead, flags: 29 bytes) rounded up, no object.
+ */
+export const COMPACT_BASE_BYTES = 32;
+
+/** Payloads up to this size are copied into the log's slabs; larger ones are kept by reference (they are their own allocation). */
+export const INLINE_MAX = 64 * 1024;
+
+/** Size of one slab the small payloads are copied into. */
+const SLAB_BYTES = 1024 * 1024;
+
+/** Free slabs kept for reuse once the ring wraps (the rest go to the GC). */
+const SPARE_SLABS = 2;
+
+/** Flag bits of a compact slot. */
+const F_BINARY = 1;
+const F_OUT = 2;
+const OPCODE_SHIFT = 4;
+
+/** A run of copied payloads; `live` counts the kept messages whose bytes are in it. */
+class Slab {
+  live = 0;
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+type Slot = InspectorEvent | Slab | Uint8Array | undefined;
+
+/** Buffer when running in Node (binary payloads stay Buffers, as ws hands them), Uint8Array in a browser. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array; allocUnsafe(n: number): Uint8Array } }).Buffer;
+const allocBytes = (n: number, slow = false): Uint8Array => (NodeBuffer ? (slow ? NodeBuffer.allocUnsafeSlow(n) : NodeBuffer.allocUnsafe(n)) : new Uint8Array(n));
+const utf8 = new TextDecoder();
+
 function payloadBytes(ev: InspectorEvent): number {
   return ev.type === 'message' || ev.type === 'ping' || ev.type === 'pong' ? ev.size : 0;
 }
@@ -15,15 +47,30 @@ function payloadBytes(ev: InspectorEvent): number {
  * newest event is always kept. Events are addressed by their `seq`, which never changes, so
  * a reader holding seq numbers can tell which ones are gone.
  *
- * push() is on the receive hot path: one array store and a few integer updates.
+ * Two ways in. push() stores an event object. pushMessage() is the receive hot path of
+ * frame-based transports: no event object at all; the time, seq, size and flags go into
+ * typed arrays and a small payload is copied into a 1 MiB slab (one memcpy), so a busy
+ * connection leaves nothing for the garbage collector to trace or move. Readers never see
+ * the difference: at(), slice(), bySeq() and iteration build the MessageEvent when asked
+ * (text decoded then), a new object per read.
  */
 export class EventLog {
-  private readonly ring: Array<InspectorEvent | undefined>;
+  private readonly ring: Slot[];
   private head = 0; // index of the oldest kept event
   private count = 0;
   private _dropped = 0;
   private _total = 0;
   private _bytes = 0;
+  // Compact slots (allocated on the first pushMessage).
+  private tArr?: Float64Array;
+  private seqArr?: Float64Array;
+  private offArr?: Int32Array;
+  private sizeArr?: Int32Array;
+  private overheadArr?: Uint16Array;
+  private flagArr?: Uint8Array;
+  private slab?: Slab;
+  private slabPos = 0;
+  private spare: Uint8Array[] = [];
 
   constructor(
     readonly cap: number = 100_000,
@@ -31,7 +78,7 @@ export class EventLog {
   ) {
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`log cap must be a positive integer, got ${cap}`);
     if (!(maxBytes > 0)) throw new RangeError(`log byte budget must be positive, got ${maxBytes}`);
-    this.ring = new Array(cap);
+    this.ring = new Array(cap).fill(undefined);
   }
 
   push(ev: InspectorEvent): void {
@@ -40,19 +87,133 @@ export class EventLog {
     this.count++;
     this._total++;
     this._bytes += EVENT_BASE_BYTES + payloadBytes(ev);
+    if (this._bytes > this.maxBytes) this.trimToBudget();
+  }
+
+  /**
+   * Records a message without an event object; readers get the same MessageEvent push()
+   * would have kept: `{ type, direction, size, binary, data, opcode, overheadBytes, seq, t }`
+   * (opcode omitted when 0). Text payloads are stored as their UTF-8 bytes and decoded when
+   * read. A payload of at most INLINE_MAX bytes is copied, so the caller may reuse its buffer;
+   * a larger one is kept by reference and must not change afterwards.
+   */
+  pushMessage(seq: number, t: number, direction: 'in' | 'out', payload: Uint8Array, binary: boolean, opcode: number, overheadBytes: number): void {
+    if (this.count === this.cap) this.dropOldest();
+    if (this.tArr === undefined) this.allocCompact();
+    let i = this.head + this.count;
+    if (i >= this.cap) i -= this.cap;
+    const size = payload.byteLength;
+    if (size <= INLINE_MAX) {
+      let slab = this.slab;
+      let pos = this.slabPos;
+      if (slab === undefined || pos + size > SLAB_BYTES) {
+        slab = this.nextSlab();
+        pos = 0;
+      }
+      slab.bytes.set(payload, pos);
+      slab.live++;
+      this.offArr![i] = pos;
+      this.slabPos = pos + size;
+      this.ring[i] = slab;
+    } else {
+      this.offArr![i] = 0;
+      this.ring[i] = payload;
+    }
+    this.tArr![i] = t;
+    this.seqArr![i] = seq;
+    this.sizeArr![i] = size;
+    this.overheadArr![i] = overheadBytes;
+    this.flagArr![i] = (binary ? F_BINARY : 0) | (direction === 'out' ? F_OUT : 0) | (opcode << OPCODE_SHIFT);
+    this.count++;
+    this._total++;
+    this._bytes += COMPACT_BASE_BYTES + size;
+    if (this._bytes > this.maxBytes) this.trimToBudget();
+  }
+
+  private trimToBudget(): void {
     while (this._bytes > this.maxBytes && this.count > 1) this.dropOldest();
   }
 
+  private allocCompact(): void {
+    const n = this.cap;
+    this.tArr = new Float64Array(n);
+    this.seqArr = new Float64Array(n);
+    this.offArr = new Int32Array(n);
+    this.sizeArr = new Int32Array(n);
+    this.overheadArr = new Uint16Array(n);
+    this.flagArr = new Uint8Array(n);
+  }
+
+  /** Starts a new slab (a spare one when there is one); the old one is recycled if nothing in it is kept. */
+  private nextSlab(): Slab {
+    const old = this.slab;
+    if (old && old.live === 0) this.recycle(old);
+    const slab = new Slab(this.spare.pop() ?? allocBytes(SLAB_BYTES, true));
+    this.slab = slab;
+    this.slabPos = 0;
+    return slab;
+  }
+
+  private recycle(slab: Slab): void {
+    if (this.spare.length < SPARE_SLABS) this.spare.push(slab.bytes);
+  }
+
   private dropOldest(): void {
-    const old = this.ring[this.head]!;
-    this._bytes -= EVENT_BASE_BYTES + payloadBytes(old);
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.cap;
+    const h = this.head;
+    const old = this.ring[h];
+    if (old instanceof Slab) {
+      this._bytes -= COMPACT_BASE_BYTES + this.sizeArr![h];
+      // Slabs fill in order and events drop in order: once a full slab's last message is gone, so is the slab.
+      if (--old.live === 0 && old !== this.slab) this.recycle(old);
+    } else if (old instanceof Uint8Array) {
+      this._bytes -= COMPACT_BASE_BYTES + this.sizeArr![h];
+    } else {
+      this._bytes -= EVENT_BASE_BYTES + payloadBytes(old!);
+    }
+    this.ring[h] = undefined;
+    this.head = h + 1 === this.cap ? 0 : h + 1;
     this.count--;
     this._dropped++;
   }
 
-  /** Estimated bytes the kept events hold (payloads plus EVENT_BASE_BYTES each). */
+  /** The event in ring slot i (built for a compact slot). */
+  private eventAt(i: number): InspectorEvent {
+    const slot = this.ring[i]!;
+    if (!(slot instanceof Slab) && !(slot instanceof Uint8Array)) return slot;
+    const size = this.sizeArr![i];
+    const flags = this.flagArr![i];
+    const binary = (flags & F_BINARY) !== 0;
+    let data: string | Uint8Array;
+    if (slot instanceof Slab) {
+      const off = this.offArr![i];
+      const view = slot.bytes.subarray(off, off + size);
+      if (binary) {
+        // A copy: the slab is reused once the ring wraps, an event handed out must not change.
+        data = allocBytes(size);
+        data.set(view);
+      } else {
+        data = utf8.decode(view);
+      }
+    } else {
+      data = binary ? slot : utf8.decode(slot);
+    }
+    const opcode = flags >> OPCODE_SHIFT;
+    const direction = flags & F_OUT ? 'out' : 'in';
+    const overheadBytes = this.overheadArr![i];
+    const seq = this.seqArr![i];
+    const t = this.tArr![i];
+    const ev: MessageEvent = opcode
+      ? { type: 'message', direction, size, binary, data, opcode, overheadBytes, seq, t }
+      : { type: 'message', direction, size, binary, data, overheadBytes, seq, t };
+    return ev;
+  }
+
+  private seqAtSlot(i: number): number {
+    const slot = this.ring[i]!;
+    return slot instanceof Slab || slot instanceof Uint8Array ? this.seqArr![i] : slot.seq;
+  }
+
+  /** Estimated bytes the kept events hold (payloads plus EVENT_BASE_BYTES or COMPACT_BASE_BYTES each). */
   get bytes(): number {
     return this._bytes;
   }
@@ -71,32 +232,33 @@ export class EventLog {
   }
   /** seq of the oldest kept event (== dropped when seq starts at 0 and is dense). */
   get firstSeq(): number {
-    return this.count ? this.at(0)!.seq : this._total;
+    return this.count ? this.seqAtSlot(this.head) : this._total;
   }
 
   /** i-th kept event, 0 = oldest. */
   at(i: number): InspectorEvent | undefined {
     if (i < 0 || i >= this.count) return undefined;
-    return this.ring[(this.head + i) % this.cap];
+    return this.eventAt((this.head + i) % this.cap);
   }
 
   /** Event by seq, if still kept. Assumes seq numbers pushed in increasing, dense order. */
   bySeq(seq: number): InspectorEvent | undefined {
-    const first = this.firstSeq;
-    const ev = this.at(seq - first);
-    return ev && ev.seq === seq ? ev : undefined;
+    const i = seq - this.firstSeq;
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) return undefined;
+    const slot = (this.head + i) % this.cap;
+    return this.seqAtSlot(slot) === seq ? this.eventAt(slot) : undefined;
   }
 
   /** Kept events with index in [from, to). */
   slice(from = 0, to = this.count): InspectorEvent[] {
     const out: InspectorEvent[] = [];
     const end = Math.min(to, this.count);
-    for (let i = Math.max(0, from); i < end; i++) out.push(this.ring[(this.head + i) % this.cap]!);
+    for (let i = Math.max(0, from); i < end; i++) out.push(this.eventAt((this.head + i) % this.cap));
     return out;
   }
 
   *[Symbol.iterator](): IterableIterator<InspectorEvent> {
-    for (let i = 0; i < this.count; i++) yield this.ring[(this.head + i) % this.cap]!;
+    for (let i = 0; i < this.count; i++) yield this.eventAt((this.head + i) % this.cap);
   }
 
   clear(): void {
@@ -104,5 +266,8 @@ export class EventLog {
     this.head = 0;
     this.count = 0;
     this._bytes = 0;
+    this.slab = undefined;
+    this.slabPos = 0;
+    this.spare = [];
   }
 }

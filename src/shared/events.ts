@@ -122,8 +122,10 @@ export interface MessageEvent extends EventBase {
   size: number;
   binary: boolean;
   /**
-   * The full payload: text as a string, binary as bytes. Kept by reference (never copied
-   * on the hot path). Redacted when it carried a secret and the user did not ask to see it.
+   * The full payload: text as a string, binary as bytes. WebSocket messages are recorded
+   * without an event object (EventLog.pushMessage: small payloads copied into a slab, large
+   * ones kept by reference) and built when read, so each read gives a new object. Redacted
+   * when it carried a secret and the user did not ask to see it.
    */
   data: string | Uint8Array;
   /** WebSocket opcode: 1 text, 2 binary. */

@@ -127,6 +127,31 @@ export const AFFINITY_COOKIE = /^(AWSALB|AWSALBCORS|AWSALBAPP-\d+|AWSELB|SERVERI
 
 const BACKEND_HEADERS = ['server', 'via', 'x-served-by', 'x-backend', 'x-backend-server', 'x-server-id', 'x-instance', 'fly-request-id'];
 
+/**
+ * What a message without SSE fields or latency adds to the stats: updateStats for such a
+ * message, without the event object (the compact receive path, see EventLog.pushMessage).
+ */
+export function updateStatsForMessage(s: SessionStats, t: number, direction: 'in' | 'out', size: number, overheadBytes: number): void {
+  if (s.firstT < 0) s.firstT = t;
+  s.lastT = t;
+  countMessage(s, t, direction, size, overheadBytes, undefined);
+}
+
+function countMessage(s: SessionStats, t: number, direction: 'in' | 'out', size: number, overheadBytes: number, requestId: number | undefined): void {
+  if (direction === 'in') {
+    s.messagesIn++;
+    s.payloadBytesIn += size;
+    // Polling messages carry their request's HTTP headers in overheadBytes; those are already
+    // counted from the request/response events, so only other transports add them here.
+    if (!httpCarried(s)) s.overheadBytesIn += overheadBytes;
+    pushSample(s.arrivalsT, t);
+  } else {
+    s.messagesOut++;
+    s.payloadBytesOut += size;
+    if (!httpCarried(s) && requestId === undefined) s.overheadBytesOut += overheadBytes;
+  }
+}
+
 export function updateStats(s: SessionStats, ev: InspectorEvent): void {
   if (s.firstT < 0) s.firstT = ev.t;
   s.lastT = ev.t;
@@ -138,21 +163,10 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
       s.state = ev.state;
       break;
     case 'message':
-      if (ev.direction === 'in') {
-        s.messagesIn++;
-        s.payloadBytesIn += ev.size;
-        // Polling messages carry their request's HTTP headers in overheadBytes; those are already
-        // counted from the request/response events, so only other transports add them here.
-        if (!httpCarried(s)) s.overheadBytesIn += ev.overheadBytes ?? 0;
-        pushSample(s.arrivalsT, ev.t);
-        if (ev.sse) {
-          if (ev.sse.id !== undefined && ev.sse.id !== '') s.sseWithId++;
-          else s.sseWithoutId++;
-        }
-      } else {
-        s.messagesOut++;
-        s.payloadBytesOut += ev.size;
-        if (!httpCarried(s) && ev.requestId === undefined) s.overheadBytesOut += ev.overheadBytes ?? 0;
+      countMessage(s, ev.t, ev.direction, ev.size, ev.overheadBytes ?? 0, ev.requestId);
+      if (ev.sse) {
+        if (ev.sse.id !== undefined && ev.sse.id !== '') s.sseWithId++;
+        else s.sseWithoutId++;
       }
       if (ev.latencyMs !== undefined) pushSample(s.latencyMs, ev.latencyMs);
       break;

@@ -3,7 +3,7 @@ import type { ConnectionState, EventInit, HeaderList, InspectorEvent, TransportK
 import { EventLog } from '../shared/eventLog';
 import { secretsOf } from '../shared/exportRedact';
 import { DEFAULTS, type ConnectOptions, type ReconnectOptions } from '../shared/options';
-import { createStats, updateStats, type SessionStats } from '../shared/stats';
+import { createStats, updateStats, updateStatsForMessage, type SessionStats } from '../shared/stats';
 import { monotonic } from './clock';
 import { createDialAgent } from './dial';
 import { Redactor, isCredentialHeader, redactUrl } from './redact';
@@ -26,6 +26,8 @@ export interface EventSink {
 }
 
 export type EventListener = (ev: InspectorEvent) => void;
+/** Told of every event appended; `ev` is undefined for a message recorded compactly (read it from the log if needed). */
+export type AppendListener = (ev: InspectorEvent | undefined) => void;
 
 /** Raised by connect() when a session could not open; its message is the one-line reason. */
 export class ConnectError extends Error {
@@ -53,6 +55,7 @@ export abstract class Session implements EventSink {
   private seq = 0;
   private requestSeq = 0;
   private listeners: EventListener[] = [];
+  private appendListeners: AppendListener[] = [];
   private _state: ConnectionState = 'connecting';
   private customCredentialHeader?: string;
   protected readonly abort = new AbortController();
@@ -100,6 +103,18 @@ export abstract class Session implements EventSink {
     };
   }
 
+  /**
+   * Like onEvent, without building an event object for messages recorded compactly
+   * (recordMessage): for listeners that only need to know something was appended, such as
+   * the extension's batcher, so an open panel keeps the receive path as cheap as no panel.
+   */
+  onAppend(fn: AppendListener): () => void {
+    this.appendListeners.push(fn);
+    return () => {
+      this.appendListeners = this.appendListeners.filter((l) => l !== fn);
+    };
+  }
+
   /** Stamps and records an event. Hot path: no copies, no formatting. */
   emit(init: EventInit): InspectorEvent {
     const ev = init as InspectorEvent;
@@ -107,15 +122,44 @@ export abstract class Session implements EventSink {
     ev.t = this.now();
     this.log.push(ev);
     updateStats(this.stats, ev);
+    this.notify(ev, ev);
+    return ev;
+  }
+
+  /**
+   * Records a message the way emit() would, without an event object: the log keeps its time,
+   * size and bytes in typed arrays and a slab (EventLog.pushMessage), the stats count it, and
+   * only onEvent listeners, if any, get an object built for them. The receive hot path of
+   * frame-based transports: a memcpy per message and nothing for the GC.
+   */
+  protected recordMessage(direction: 'in' | 'out', payload: Uint8Array, binary: boolean, opcode: number, overheadBytes: number, readAt = -1): void {
+    const seq = this.seq++;
+    // readAt: when the bytes were read, if the transport knows (never before the previous event: t stays in seq order).
+    const t = readAt < 0 ? this.now() : Math.max(readAt, this.stats.lastT);
+    this.log.pushMessage(seq, t, direction, payload, binary, opcode, overheadBytes);
+    updateStatsForMessage(this.stats, t, direction, payload.byteLength, overheadBytes);
+    if (this.listeners.length || this.appendListeners.length) {
+      this.notify(this.listeners.length ? this.log.at(this.log.size - 1) : undefined, undefined);
+    }
+  }
+
+  private notify(ev: InspectorEvent | undefined, appended: InspectorEvent | undefined): void {
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
       try {
-        ls[i](ev);
+        ls[i](ev!);
       } catch {
         // A faulty listener must not break recording.
       }
     }
-    return ev;
+    const as = this.appendListeners;
+    for (let i = 0; i < as.length; i++) {
+      try {
+        as[i](appended);
+      } catch {
+        // Same.
+      }
+    }
   }
 
   redact(text: string): string {
@@ -129,8 +173,13 @@ export abstract class Session implements EventSink {
    * Every transport's receive path goes through here.
    */
   protected maskText(text: string): string {
+    return this.hasSecretsToMask() ? this.redactor.redact(text) : text;
+  }
+
+  /** Whether incoming text must be checked for known secrets (some are known and the user did not ask to see them). */
+  protected hasSecretsToMask(): boolean {
     const r = this.redactor;
-    return r.size === 0 || r.reveal ? text : r.redact(text);
+    return r.size !== 0 && !r.reveal;
   }
 
   redactUrl(url: string): string {

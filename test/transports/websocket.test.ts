@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { after, afterEach, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 import type { InspectorEvent } from '../../src/shared/events';
+import { createStats, updateStats } from '../../src/shared/stats';
 import type { ConnectOptions } from '../../src/shared/options';
 import { ConnectError } from '../../src/transports/session';
 import { describeLog, waitFor, type Ev } from '../helpers/session';
@@ -379,6 +380,56 @@ describe('WebSocketSession: messages', () => {
     assert.equal(last.type === 'message' && last.data, 'm4999');
   });
 });
+
+  it('a burst recorded without event objects reads back whole, in seq and time order, with pings between', async () => {
+    const big = Buffer.alloc(70_000, 7);
+    const srv = await startServer({
+      echo: false,
+      onConnection: (ws) => {
+        for (let i = 0; i < 3000; i++) {
+          ws.send(i % 500 === 0 ? `ü${i}→` : `m${i}`);
+          if (i % 1000 === 0) ws.ping(`p${i}`);
+          if (i === 1500) ws.send(big, { binary: true });
+        }
+        ws.send(Buffer.from([0, 1, 2]), { binary: true });
+        ws.send('done');
+      },
+    });
+    const s = session({ url: srv.origin });
+    const appended: Array<string | undefined> = [];
+    const seen: string[] = [];
+    s.onAppend((ev) => appended.push(ev?.type));
+    s.onEvent((ev) => {
+      if (ev.type === 'message' && typeof ev.data === 'string') seen.push(ev.data);
+    });
+    await s.connect();
+    await waitFor(s, 'message', (m) => m.data === 'done', 15_000);
+    const msgs = events(s, 'message');
+    assert.equal(msgs.length, 3003);
+    assert.equal(msgs[0].data, 'ü0→');
+    assert.equal(msgs[0].size, Buffer.byteLength('ü0→'));
+    assert.equal(msgs[2].data, 'm2');
+    const bigEv = msgs.find((m) => m.size === 70_000)!;
+    assert.ok(bigEv.binary && Buffer.from(bigEv.data as Uint8Array).equals(big));
+    assert.deepEqual([...(msgs[3001].data as Uint8Array)], [0, 1, 2]);
+    assert.equal(s.stats.messagesIn, 3003);
+    // The live stats (counted without objects) equal the stats reduced from the events read back.
+    const again = createStats();
+    for (const ev of s.log) updateStats(again, ev);
+    for (const k of ['messagesIn', 'payloadBytesIn', 'overheadBytesIn', 'pingsIn', 'firstT', 'lastT'] as const) assert.equal(s.stats[k], again[k], k);
+    assert.deepEqual(s.stats.arrivalsT, again.arrivalsT);
+    // Messages take their chunk's read time: t never goes backwards in seq order, pings included.
+    const all = [...s.log];
+    for (let i = 1; i < all.length; i++) {
+      assert.equal(all[i].seq, all[i - 1].seq + 1);
+      assert.ok(all[i].t >= all[i - 1].t, `t of seq ${all[i].seq} (${all[i].t}) before seq ${all[i - 1].seq} (${all[i - 1].t})`);
+    }
+    assert.equal(events(s, 'ping').length, 3);
+    // onEvent listeners get every message as an object; onAppend listeners get none for them.
+    assert.equal(seen.length, 3001, "every text message, as a string");
+    assert.equal(appended.filter((t) => t === undefined).length, 3003);
+    assert.ok(appended.includes('state') && appended.includes('ping'));
+  });
 
 describe('WebSocketSession: closing and protocol errors', () => {
   for (const [code, reason] of [
