@@ -29,12 +29,16 @@ class Slab {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-type Slot = InspectorEvent | Slab | Uint8Array | undefined;
+/** An event object, or a compact message: its bytes in a slab, its own bytes, or its own text (large outgoing text). */
+type Slot = InspectorEvent | Slab | Uint8Array | string | undefined;
+
+const isCompact = (slot: Slot): slot is Slab | Uint8Array | string => typeof slot === 'string' || slot instanceof Slab || slot instanceof Uint8Array;
 
 /** Buffer when running in Node (binary payloads stay Buffers, as ws hands them), Uint8Array in a browser. */
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array; allocUnsafe(n: number): Uint8Array } }).Buffer;
 const allocBytes = (n: number, slow = false): Uint8Array => (NodeBuffer ? (slow ? NodeBuffer.allocUnsafeSlow(n) : NodeBuffer.allocUnsafe(n)) : new Uint8Array(n));
 const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
 
 function payloadBytes(ev: InspectorEvent): number {
   return ev.type === 'message' || ev.type === 'ping' || ev.type === 'pong' ? ev.size : 0;
@@ -93,16 +97,16 @@ export class EventLog {
   /**
    * Records a message without an event object; readers get the same MessageEvent push()
    * would have kept: `{ type, direction, size, binary, data, opcode, overheadBytes, seq, t }`
-   * (opcode omitted when 0). Text payloads are stored as their UTF-8 bytes and decoded when
-   * read. A payload of at most INLINE_MAX bytes is copied, so the caller may reuse its buffer;
-   * a larger one is kept by reference and must not change afterwards.
+   * (opcode omitted when 0). Text given as bytes is stored as such and decoded when read;
+   * text given as a string is encoded (`size` must be its UTF-8 length). A payload of at most
+   * INLINE_MAX bytes is copied, so the caller may reuse its buffer; a larger one is kept by
+   * reference and must not change afterwards.
    */
-  pushMessage(seq: number, t: number, direction: 'in' | 'out', payload: Uint8Array, binary: boolean, opcode: number, overheadBytes: number): void {
+  pushMessage(seq: number, t: number, direction: 'in' | 'out', payload: Uint8Array | string, size: number, binary: boolean, opcode: number, overheadBytes: number): void {
     if (this.count === this.cap) this.dropOldest();
     if (this.tArr === undefined) this.allocCompact();
     let i = this.head + this.count;
     if (i >= this.cap) i -= this.cap;
-    const size = payload.byteLength;
     if (size <= INLINE_MAX) {
       let slab = this.slab;
       let pos = this.slabPos;
@@ -110,7 +114,8 @@ export class EventLog {
         slab = this.nextSlab();
         pos = 0;
       }
-      slab.bytes.set(payload, pos);
+      if (typeof payload === 'string') utf8Encoder.encodeInto(payload, slab.bytes.subarray(pos, pos + size));
+      else slab.bytes.set(payload, pos);
       slab.live++;
       this.offArr![i] = pos;
       this.slabPos = pos + size;
@@ -165,7 +170,7 @@ export class EventLog {
       this._bytes -= COMPACT_BASE_BYTES + this.sizeArr![h];
       // Slabs fill in order and events drop in order: once a full slab's last message is gone, so is the slab.
       if (--old.live === 0 && old !== this.slab) this.recycle(old);
-    } else if (old instanceof Uint8Array) {
+    } else if (isCompact(old)) {
       this._bytes -= COMPACT_BASE_BYTES + this.sizeArr![h];
     } else {
       this._bytes -= EVENT_BASE_BYTES + payloadBytes(old!);
@@ -179,7 +184,7 @@ export class EventLog {
   /** The event in ring slot i (built for a compact slot). */
   private eventAt(i: number): InspectorEvent {
     const slot = this.ring[i]!;
-    if (!(slot instanceof Slab) && !(slot instanceof Uint8Array)) return slot;
+    if (!isCompact(slot)) return slot;
     const size = this.sizeArr![i];
     const flags = this.flagArr![i];
     const binary = (flags & F_BINARY) !== 0;
@@ -194,6 +199,8 @@ export class EventLog {
       } else {
         data = utf8.decode(view);
       }
+    } else if (typeof slot === 'string') {
+      data = slot;
     } else {
       data = binary ? slot : utf8.decode(slot);
     }
@@ -210,7 +217,7 @@ export class EventLog {
 
   private seqAtSlot(i: number): number {
     const slot = this.ring[i]!;
-    return slot instanceof Slab || slot instanceof Uint8Array ? this.seqArr![i] : slot.seq;
+    return isCompact(slot) ? this.seqArr![i] : slot.seq;
   }
 
   /** Estimated bytes the kept events hold (payloads plus EVENT_BASE_BYTES or COMPACT_BASE_BYTES each). */

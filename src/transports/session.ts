@@ -132,12 +132,12 @@ export abstract class Session implements EventSink {
    * only onEvent listeners, if any, get an object built for them. The receive hot path of
    * frame-based transports: a memcpy per message and nothing for the GC.
    */
-  protected recordMessage(direction: 'in' | 'out', payload: Uint8Array, binary: boolean, opcode: number, overheadBytes: number, readAt = -1): void {
+  protected recordMessage(direction: 'in' | 'out', payload: Uint8Array | string, size: number, binary: boolean, opcode: number, overheadBytes: number, readAt = -1): void {
     const seq = this.seq++;
     // readAt: when the bytes were read, if the transport knows (never before the previous event: t stays in seq order).
     const t = readAt < 0 ? this.now() : Math.max(readAt, this.stats.lastT);
-    this.log.pushMessage(seq, t, direction, payload, binary, opcode, overheadBytes);
-    updateStatsForMessage(this.stats, t, direction, payload.byteLength, overheadBytes);
+    this.log.pushMessage(seq, t, direction, payload, size, binary, opcode, overheadBytes);
+    updateStatsForMessage(this.stats, t, direction, size, overheadBytes);
     if (this.listeners.length || this.appendListeners.length) {
       this.notify(this.listeners.length ? this.log.at(this.log.size - 1) : undefined, undefined);
     }

@@ -275,6 +275,10 @@ export class WebSocketSession extends Session {
     // Not waiting for the callback: it only reports failures (as error events).
     conn.ws.send(payload, { binary }, conn.onSendDone);
     const size = typeof payload === 'string' ? utf8Length(payload) : payload.byteLength;
+    if (!this.hasSecretsToMask()) {
+      this.recordMessage('out', payload, size, binary, binary ? 2 : 1, wsFrameOverhead(size, true));
+      return;
+    }
     let shown: string | Uint8Array = payload;
     if (!binary && typeof shown !== 'string') shown = Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength).toString();
     let redacted = false;
@@ -618,7 +622,7 @@ export class WebSocketSession extends Session {
             return;
           }
         }
-        this.recordMessage('in', buf, isBinary, isBinary ? 2 : 1, wsFrameOverhead(size, false), conn.chunkT);
+        this.recordMessage('in', buf, size, isBinary, isBinary ? 2 : 1, wsFrameOverhead(size, false), conn.chunkT);
       });
 
       ws.on('ping', (data: Buffer) => {

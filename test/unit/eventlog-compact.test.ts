@@ -11,6 +11,11 @@ function payloadOf(seq: number, maxSize = 3000): Buffer {
   return b;
 }
 
+/** pushMessage with the size taken from the payload. */
+function put(log: EventLog, seq: number, t: number, direction: 'in' | 'out', payload: Uint8Array | string, binary: boolean, opcode: number, overheadBytes: number): void {
+  log.pushMessage(seq, t, direction, payload, typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength, binary, opcode, overheadBytes);
+}
+
 function textOf(seq: number): string {
   return `é${seq}:` + 'x'.repeat(seq % 50) + '→';
 }
@@ -19,9 +24,9 @@ describe('EventLog.pushMessage (compact messages)', () => {
   it('reads back the same MessageEvent an object push would keep, text decoded and binary as bytes', () => {
     const log = new EventLog(10);
     const text = 'héllo → wörld 🎉';
-    log.pushMessage(0, 1.5, 'in', Buffer.from(text), false, 1, 2);
-    log.pushMessage(1, 2.25, 'in', Buffer.from([0, 1, 2, 255]), true, 2, 2);
-    log.pushMessage(2, 3, 'out', Buffer.from('up'), false, 0, 6);
+    put(log, 0, 1.5, 'in', Buffer.from(text), false, 1, 2);
+    put(log, 1, 2.25, 'in', Buffer.from([0, 1, 2, 255]), true, 2, 2);
+    put(log, 2, 3, 'out', Buffer.from('up'), false, 0, 6);
     assert.deepEqual(log.at(0), { type: 'message', direction: 'in', size: Buffer.byteLength(text), binary: false, data: text, opcode: 1, overheadBytes: 2, seq: 0, t: 1.5 });
     const bin = log.at(1) as MessageEvent;
     assert.deepEqual([...(bin.data as Uint8Array)], [0, 1, 2, 255]);
@@ -34,10 +39,21 @@ describe('EventLog.pushMessage (compact messages)', () => {
     assert.deepEqual(Object.keys(log.at(0)!), ['type', 'direction', 'size', 'binary', 'data', 'opcode', 'overheadBytes', 'seq', 't'], 'same keys, same order as the WebSocket transport emitted before');
   });
 
+  it('takes outgoing text as a string: encoded into the slab when small, kept as the string when large', () => {
+    const log = new EventLog(10);
+    put(log, 0, 0, 'out', 'naïve → ok', false, 1, 6);
+    const large = 'ß'.repeat(INLINE_MAX);
+    put(log, 1, 1, 'out', large, false, 1, 14);
+    assert.equal((log.at(0) as MessageEvent).data, 'naïve → ok');
+    assert.equal((log.at(0) as MessageEvent).size, Buffer.byteLength('naïve → ok'));
+    assert.equal((log.at(1) as MessageEvent).data, large);
+    assert.equal(log.bytes, 2 * COMPACT_BASE_BYTES + Buffer.byteLength('naïve → ok') + Buffer.byteLength(large));
+  });
+
   it('copies small payloads: the caller may reuse its buffer at once', () => {
     const log = new EventLog(10);
     const buf = Buffer.from('first');
-    log.pushMessage(0, 0, 'in', buf, false, 1, 2);
+    put(log, 0, 0, 'in', buf, false, 1, 2);
     buf.write('XXXXX');
     assert.equal((log.at(0) as MessageEvent).data, 'first');
   });
@@ -45,8 +61,8 @@ describe('EventLog.pushMessage (compact messages)', () => {
   it('keeps payloads over INLINE_MAX by reference and still decodes text when read', () => {
     const log = new EventLog(10);
     const big = Buffer.alloc(INLINE_MAX + 1, 'a');
-    log.pushMessage(0, 0, 'in', big, true, 2, 10);
-    log.pushMessage(1, 0, 'in', big, false, 1, 10);
+    put(log, 0, 0, 'in', big, true, 2, 10);
+    put(log, 1, 0, 'in', big, false, 1, 10);
     assert.equal((log.at(0) as MessageEvent).data, big, 'binary: the same buffer, no copy');
     assert.equal((log.at(1) as MessageEvent).data, 'a'.repeat(INLINE_MAX + 1));
     assert.equal(log.bytes, 2 * (COMPACT_BASE_BYTES + INLINE_MAX + 1));
@@ -57,7 +73,7 @@ describe('EventLog.pushMessage (compact messages)', () => {
     const info = (seq: number): InspectorEvent => ({ type: 'info', key: 'k', message: `i${seq}`, seq, t: seq });
     for (let seq = 0; seq < 12; seq++) {
       if (seq % 3 === 0) log.push(info(seq));
-      else log.pushMessage(seq, seq, 'in', Buffer.from(`m${seq}`), false, 1, 2);
+      else put(log, seq, seq, 'in', Buffer.from(`m${seq}`), false, 1, 2);
     }
     assert.equal(log.size, 5);
     assert.equal(log.dropped, 7);
@@ -75,7 +91,7 @@ describe('EventLog.pushMessage (compact messages)', () => {
     // 2,000 kept of 60,000 pushed, sizes 1..3,000 B: the ring wraps ~30 times and slabs are recycled.
     const log = new EventLog(2000);
     const n = 60_000;
-    for (let seq = 0; seq < n; seq++) log.pushMessage(seq, seq, 'in', payloadOf(seq), true, 2, 2);
+    for (let seq = 0; seq < n; seq++) put(log, seq, seq, 'in', payloadOf(seq), true, 2, 2);
     assert.equal(log.size, 2000);
     assert.equal(log.dropped, n - 2000);
     for (const ev of log) {
@@ -86,25 +102,25 @@ describe('EventLog.pushMessage (compact messages)', () => {
 
   it('a binary payload read before the slab is reused does not change afterwards', () => {
     const log = new EventLog(100);
-    log.pushMessage(0, 0, 'in', Buffer.from([1, 2, 3]), true, 2, 2);
+    put(log, 0, 0, 'in', Buffer.from([1, 2, 3]), true, 2, 2);
     const held = (log.at(0) as MessageEvent).data as Uint8Array;
-    for (let seq = 1; seq < 5000; seq++) log.pushMessage(seq, seq, 'in', Buffer.alloc(1000, 9), true, 2, 2);
+    for (let seq = 1; seq < 5000; seq++) put(log, seq, seq, 'in', Buffer.alloc(1000, 9), true, 2, 2);
     assert.deepEqual([...held], [1, 2, 3]);
   });
 
   it('keeps the byte budget with compact messages, and the newest is always kept', () => {
     const log = new EventLog(100_000, 100_000);
-    for (let seq = 0; seq < 1000; seq++) log.pushMessage(seq, seq, 'in', Buffer.from(textOf(seq)), false, 1, 2);
+    for (let seq = 0; seq < 1000; seq++) put(log, seq, seq, 'in', Buffer.from(textOf(seq)), false, 1, 2);
     assert.ok(log.bytes <= 100_000, `bytes ${log.bytes}`);
     for (const ev of log) assert.equal((ev as MessageEvent).data, textOf(ev.seq));
     const huge = Buffer.alloc(200_000, 'z');
-    log.pushMessage(1000, 1000, 'in', huge, false, 1, 10);
+    put(log, 1000, 1000, 'in', huge, false, 1, 10);
     assert.equal(log.size, 1);
     assert.equal(log.firstSeq, 1000);
     log.clear();
     assert.equal(log.size, 0);
     assert.equal(log.bytes, 0);
-    log.pushMessage(1001, 1001, 'in', Buffer.from('after clear'), false, 1, 2);
+    put(log, 1001, 1001, 'in', Buffer.from('after clear'), false, 1, 2);
     assert.equal((log.at(0) as MessageEvent).data, 'after clear');
   });
 
@@ -117,7 +133,7 @@ describe('EventLog.pushMessage (compact messages)', () => {
         log.push({ type: 'message', direction: 'in', size: 10, binary: false, data: '0123456789', seq, t: seq });
         kept.push(256 + 10);
       } else {
-        log.pushMessage(seq, seq, 'in', payloadOf(seq, 100), true, 2, 2);
+        put(log, seq, seq, 'in', payloadOf(seq, 100), true, 2, 2);
         kept.push(COMPACT_BASE_BYTES + payloadOf(seq, 100).length);
       }
       if (kept.length > 7) kept.shift();
