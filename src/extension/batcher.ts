@@ -113,9 +113,9 @@ export function findBySeq(log: EventLog, seq: number): InspectorEvent | undefine
   let hi = log.size - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const ev = log.at(mid)!;
-    if (ev.seq === seq) return ev;
-    if (ev.seq < seq) lo = mid + 1;
+    const at = log.seqAt(mid);
+    if (at === seq) return log.at(mid);
+    if (at < seq) lo = mid + 1;
     else hi = mid - 1;
   }
   return undefined;
@@ -137,7 +137,8 @@ export function relatedEvents(log: EventLog, ev: InspectorEvent, max = 20): Insp
   const rid = requestIdOf(ev);
   if (rid === undefined) return [];
   const out: InspectorEvent[] = [];
-  for (const e of log) {
+  // objects(): exchange events are never compact messages, so none is built just to be skipped.
+  for (const e of log.objects()) {
     if (e !== ev && EXCHANGE_TYPES.has(e.type) && requestIdOf(e) === rid) {
       out.push(e);
       if (out.length >= max) break;

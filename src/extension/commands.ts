@@ -75,7 +75,7 @@ const notOpen = (e: SessionEntry): string => (e.readOnly ? `"${e.name}" is an im
 /** The connect request as it went on the wire (redacted), if still in the log. */
 function connectRequest(entry: SessionEntry): RequestEvent | undefined {
   const purpose = connectPurposeOf(entry.transport);
-  for (const ev of entry.log) {
+  for (const ev of entry.log.objects()) {
     if (ev.type === 'request' && ev.purpose === purpose) {
       const shown = entry.redactor.event(ev);
       return shown.type === 'request' ? shown : undefined;

@@ -22,12 +22,14 @@ export function summarizeStats(stats: SessionStats, log: EventLog, nowT: number,
   let count = 0;
   let bytes = 0;
   const stop = Math.max(0, log.size - MAX_SCAN);
+  // timeAt/incomingSizeAt read the log's slots without building events (messages are kept compactly).
   for (let i = log.size - 1; i >= stop; i--) {
-    const ev = log.at(i)!;
-    if (ev.t < since) break;
-    if (ev.type === 'message' && ev.direction === 'in' && ev.t <= nowT) {
+    const t = log.timeAt(i);
+    if (t < since) break;
+    const size = log.incomingSizeAt(i);
+    if (size >= 0 && t <= nowT) {
       count++;
-      bytes += ev.size;
+      bytes += size;
     }
   }
   const spanMs = Math.max(MIN_RATE_SPAN_MS, Math.min(windowMs, nowT - Math.max(0, stats.firstT)));

@@ -248,6 +248,29 @@ export class EventLog {
     return this.eventAt((this.head + i) % this.cap);
   }
 
+  /** t of the i-th kept event (0 = oldest), without building it; NaN when out of range. */
+  timeAt(i: number): number {
+    if (i < 0 || i >= this.count) return NaN;
+    const slot = (this.head + i) % this.cap;
+    const x = this.ring[slot]!;
+    return isCompact(x) ? this.tArr![slot] : x.t;
+  }
+
+  /** seq of the i-th kept event, without building it; NaN when out of range. */
+  seqAt(i: number): number {
+    if (i < 0 || i >= this.count) return NaN;
+    return this.seqAtSlot((this.head + i) % this.cap);
+  }
+
+  /** Payload size of the i-th kept event if it is an incoming message, else -1 (without building it). */
+  incomingSizeAt(i: number): number {
+    if (i < 0 || i >= this.count) return -1;
+    const slot = (this.head + i) % this.cap;
+    const x = this.ring[slot]!;
+    if (isCompact(x)) return this.flagArr![slot] & F_OUT ? -1 : this.sizeArr![slot];
+    return x.type === 'message' && x.direction === 'in' ? x.size : -1;
+  }
+
   /** Event by seq, if still kept. Assumes seq numbers pushed in increasing, dense order. */
   bySeq(seq: number): InspectorEvent | undefined {
     const i = seq - this.firstSeq;
@@ -266,6 +289,14 @@ export class EventLog {
 
   *[Symbol.iterator](): IterableIterator<InspectorEvent> {
     for (let i = 0; i < this.count; i++) yield this.eventAt((this.head + i) % this.cap);
+  }
+
+  /** Kept events that are not messages recorded compactly (requests, responses, states, errors, …), oldest first, without building any message. */
+  *objects(): IterableIterator<InspectorEvent> {
+    for (let i = 0; i < this.count; i++) {
+      const x = this.ring[(this.head + i) % this.cap]!;
+      if (!isCompact(x)) yield x;
+    }
   }
 
   clear(): void {

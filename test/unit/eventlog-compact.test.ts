@@ -87,6 +87,21 @@ describe('EventLog.pushMessage (compact messages)', () => {
     assert.deepEqual(log.slice(1, 3).map((e) => e.seq), [8, 9]);
   });
 
+  it('answers time, seq, incoming size and the non-message events without building messages', () => {
+    const log = new EventLog(4);
+    log.push({ type: 'info', key: 'k', message: 'dropped soon', seq: 0, t: 0 });
+    put(log, 1, 1.5, 'in', Buffer.from('abc'), false, 1, 2);
+    log.push({ type: 'message', direction: 'in', size: 5, binary: false, data: 'hello', seq: 2, t: 2 });
+    put(log, 3, 3.25, 'out', 'xy', false, 1, 6);
+    log.push({ type: 'state', state: 'closed', previous: 'open', seq: 4, t: 4 });
+    assert.deepEqual([0, 1, 2, 3].map((i) => log.timeAt(i)), [1.5, 2, 3.25, 4]);
+    assert.deepEqual([0, 1, 2, 3].map((i) => log.seqAt(i)), [1, 2, 3, 4]);
+    assert.deepEqual([0, 1, 2, 3].map((i) => log.incomingSizeAt(i)), [3, 5, -1, -1]);
+    assert.ok(Number.isNaN(log.timeAt(4)) && Number.isNaN(log.seqAt(-1)));
+    assert.equal(log.incomingSizeAt(9), -1);
+    assert.deepEqual([...log.objects()].map((e) => e.seq), [2, 4]);
+  });
+
   it('reuses slabs after the ring wraps without corrupting any kept payload', () => {
     // 2,000 kept of 60,000 pushed, sizes 1..3,000 B: the ring wraps ~30 times and slabs are recycled.
     const log = new EventLog(2000);
