@@ -12,7 +12,7 @@ import type { EventLog } from '../src/shared/eventLog';
 import type { InspectorEvent } from '../src/shared/events';
 import type { ConnectOptions } from '../src/shared/options';
 import type { EventRow, ToWebview } from '../src/shared/protocol';
-import { toRow } from '../src/shared/rows';
+import { toColumns, toRow } from '../src/shared/rows';
 import type { SessionStats } from '../src/shared/stats';
 
 /** As in src/extension/inspectorPanel.ts. */
@@ -49,7 +49,7 @@ export class HostPipeline {
     const m: ToWebview = {
       type: 'DidAppendRows',
       sessionId: this.sessionId,
-      rows: events.map((ev) => this.row(ev)),
+      rows: toColumns(events.map((ev) => this.row(ev))),
       total: this.log.total,
       dropped: this.log.dropped,
       stats: summarizeStats(this.stats, this.log, this.nowT()),
@@ -67,7 +67,7 @@ export class HostPipeline {
     let stats = summarizeStats(this.stats, this.log, this.nowT());
     for (let i = 0; i < events.length; i++) {
       if (i % 1000 === 999) stats = summarizeStats(this.stats, this.log, this.nowT());
-      const m: ToWebview = { type: 'DidAppendRows', sessionId: this.sessionId, rows: [this.row(events[i])], total: this.log.total, dropped: this.log.dropped, stats };
+      const m: ToWebview = { type: 'DidAppendRows', sessionId: this.sessionId, rows: toColumns([this.row(events[i])]), total: this.log.total, dropped: this.log.dropped, stats };
       this.post(JSON.stringify(m));
     }
     this.rowsPosted += events.length;

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import type { EventLog } from '../../src/shared/eventLog';
+import { toColumns } from '../../src/shared/rows';
 import type { SessionStats } from '../../src/shared/stats';
 import { createSession } from '../../src/transports/index';
 import { HostPipeline, MAX_ROWS_PER_POST } from '../hostPipeline';
@@ -227,7 +228,7 @@ export async function run(p: ClientParams): Promise<ScenarioResult[]> {
       const json = JSON.stringify({
         type: 'DidAppendRows',
         sessionId: 's1',
-        rows: Array.from({ length: 1000 }, (_, k) => ({ ...extra.row(rec.log.at(k)!), seq: seq0 + k })),
+        rows: toColumns(Array.from({ length: 1000 }, (_, k) => ({ ...extra.row(rec.log.at(k)!), seq: seq0 + k }))),
         total: seq0 + 1000,
         dropped: 0,
         stats: { messagesIn: seq0, messagesOut: 0, bytesIn: seq0 * 100, bytesOut: 0, rateIn: 0, byteRateIn: 0, overheadPerMessage: 2, polls: 0, uselessPolls: 0, reconnects: 0, errors: 0 },

@@ -17,12 +17,13 @@ import {
   type ComparisonView,
   type ConnectionConfig,
   type EventRow,
+  type RowColumns,
   type FromWebview,
   type SessionSummary,
   type StatsSummary,
   type ToWebview,
 } from '../shared/protocol';
-import { toRow } from '../shared/rows';
+import { toColumns, toRow } from '../shared/rows';
 import { toJsonEvent } from '../shared/serialize';
 import type { Session } from '../transports/session';
 import { analysisTitle, isCancel } from './analysisRunner';
@@ -398,12 +399,12 @@ export class PanelController {
     if (!this.active()) this.activeId = entries[entries.length - 1]?.id;
     const entry = this.active();
     const settings = this.host.settings();
-    let rows: EventRow[] = [];
+    let rows: RowColumns = toColumns([]);
     let hints: Hint[] = [];
     let stats: StatsSummary | undefined;
     if (entry) {
       const t = takeEvents(entry.log, 0, MAX_ROWS_PER_POST);
-      rows = t.events.map((ev) => this.row(entry, ev));
+      rows = toColumns(t.events.map((ev) => this.row(entry, ev)));
       this.cursor = t.next;
       stats = this.stats(entry);
       hints = this.host.hintsFor(entry, this.revealSecrets);
@@ -448,7 +449,7 @@ export class PanelController {
       const { events, next, skipped } = takeEvents(entry.log, this.cursor, MAX_ROWS_PER_POST);
       this.cursor = next;
       if (events.length || skipped || slow) {
-        this.post({ type: 'DidAppendRows', sessionId: entry.id, rows: events.map((ev) => this.row(entry, ev)), total: entry.log.total, dropped: entry.log.dropped, stats: this.stats(entry) });
+        this.post({ type: 'DidAppendRows', sessionId: entry.id, rows: toColumns(events.map((ev) => this.row(entry, ev))), total: entry.log.total, dropped: entry.log.dropped, stats: this.stats(entry) });
       }
       if (slow) {
         const hints = this.host.hintsFor(entry, this.revealSecrets);

@@ -276,7 +276,8 @@ const textDecoder = new TextDecoder('utf-8', { fatal: false });
 /** Short single-line preview of a payload, computed lazily (never on the receive hot path). */
 export function previewOf(data: string | Uint8Array, max = 120): string {
   if (typeof data === 'string') {
-    const s = data.length > max * 2 ? data.slice(0, max * 2) : data;
+    // oneLine maps each UTF-16 unit to one unit, so max + 1 units are enough to truncate from.
+    const s = data.length > max + 1 ? data.slice(0, max + 1) : data;
     return truncate(oneLine(s), max);
   }
   return hexPreview(data, Math.floor(max / 3));

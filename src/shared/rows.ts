@@ -1,5 +1,5 @@
 import { oneLine, previewOf, truncate, type InspectorEvent } from './events';
-import type { EventRow } from './protocol';
+import type { EventRow, RowColumns } from './protocol';
 
 const OPCODES: Record<number, string> = { 1: 'text', 2: 'binary' };
 
@@ -100,4 +100,31 @@ export function toRow(ev: InspectorEvent): EventRow {
 
 export function fmt(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Rows in the columnar form they cross to the webview in. */
+export function toColumns(rows: readonly EventRow[]): RowColumns {
+  const n = rows.length;
+  const c: RowColumns = { seq: new Array(n), t: new Array(n), type: new Array(n), dir: new Array(n), size: new Array(n), label: new Array(n), preview: new Array(n), ids: [], errors: [] };
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    c.seq[i] = r.seq;
+    c.t[i] = r.t;
+    c.type[i] = r.type;
+    c.dir[i] = r.dir;
+    c.size[i] = r.size;
+    c.label[i] = r.label;
+    c.preview[i] = r.preview;
+    if (r.id !== undefined) c.ids.push([i, r.id]);
+    if (r.error) c.errors.push(i);
+  }
+  return c;
+}
+
+/** Row objects back from columns (trusted input: the webview checks field by field instead). */
+export function fromColumns(c: RowColumns): EventRow[] {
+  const rows: EventRow[] = c.seq.map((seq, i) => ({ seq, t: c.t[i], type: c.type[i], dir: c.dir[i], size: c.size[i], label: c.label[i], preview: c.preview[i] }));
+  for (const [i, id] of c.ids) rows[i].id = id;
+  for (const i of c.errors) rows[i].error = true;
+  return rows;
 }

@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../shared/options';
-import type { EventRow, FromWebview, SessionSummary, ToWebview, ViewSettings } from '../shared/protocol';
+import type { EventRow, FromWebview, SessionSummary, ViewSettings } from '../shared/protocol';
 import { AnalysisView } from './analysisView';
 import { Banners } from './banners';
 import { Composer } from './composer';
@@ -7,7 +7,7 @@ import { ConnectionForm } from './connectionForm';
 import { DetailPane } from './detailPane';
 import { h } from './dom';
 import { HintsView } from './hintsView';
-import { checkHostMessage } from './hostMessages';
+import { checkHostMessage, type HostMessage } from './hostMessages';
 import { LogView } from './logView';
 import { SessionTabs } from './sessionTabs';
 import { SidePane } from './sidePane';
@@ -193,7 +193,7 @@ export function startApp(root: HTMLElement): void {
     return i < 0;
   }
 
-  function handle(m: ToWebview): void {
+  function handle(m: HostMessage): void {
     switch (m.type) {
       case 'Snapshot': {
         settings = m.settings;

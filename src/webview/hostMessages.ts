@@ -1,6 +1,6 @@
 import { oneLine, TRANSPORT_KINDS, type ConnectionState, type TransportKind } from '../shared/events';
 import type { Hint } from '../shared/hints';
-import { isConnectionConfig, isToWebview, type ConnectionConfig, type EventRow, type SessionSummary, type StatsSummary, type ToWebview, type ViewSettings } from '../shared/protocol';
+import { isConnectionConfig, isToWebview, type ConnectionConfig, type EventRow, type SessionSummary, type StatsSummary, type RowsAsObjects, type ToWebview, type ViewSettings } from '../shared/protocol';
 import type { JsonEvent } from '../shared/serialize';
 import { checkAnalysisState, checkAuthMatrix, checkComparison } from './analysisMessages';
 
@@ -9,7 +9,10 @@ import { checkAnalysisState, checkAuthMatrix, checkComparison } from './analysis
  * checks `type` (the host is trusted); this guards the view against version skew and bugs:
  * a message that does not fit is dropped with a reason, bad rows inside a batch are skipped.
  */
-export type Checked = { ok: true; message: ToWebview; skippedRows: number } | { ok: false; reason: string };
+export type Checked = { ok: true; message: HostMessage; skippedRows: number } | { ok: false; reason: string };
+
+/** A checked host message: rows arrive as columns and leave the checker as objects. */
+export type HostMessage = RowsAsObjects<ToWebview>;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,30 +26,46 @@ const PREVIEW_MAX = 240;
 
 /** Returns a clean row (strings made single-line and inert), or undefined when it does not fit. */
 export function checkRow(v: unknown): EventRow | undefined {
-  if (!isObj(v) || !isNum(v.seq) || !isNum(v.t) || !isStr(v.type) || !ROW_TYPES.has(v.type)) return undefined;
-  const dir = v.dir === 'in' || v.dir === 'out' ? v.dir : '';
+  if (!isObj(v)) return undefined;
+  return cleanRow(v.seq, v.t, v.type, v.dir, v.size, v.label, v.preview, v.id, v.error);
+}
+
+function cleanRow(seq: unknown, t: unknown, type: unknown, dir: unknown, size: unknown, label: unknown, preview: unknown, id: unknown, error: unknown): EventRow | undefined {
+  if (!isNum(seq) || !isNum(t) || !isStr(type) || !ROW_TYPES.has(type)) return undefined;
   const row: EventRow = {
-    seq: v.seq,
-    t: v.t,
-    type: v.type as EventRow['type'],
-    dir,
-    size: isNum(v.size) ? v.size : -1,
-    label: isStr(v.label) ? oneLine(v.label.slice(0, 80)) : '',
-    preview: isStr(v.preview) ? oneLine(v.preview.slice(0, PREVIEW_MAX)) : '',
+    seq,
+    t,
+    type: type as EventRow['type'],
+    dir: dir === 'in' || dir === 'out' ? dir : '',
+    size: isNum(size) ? size : -1,
+    label: isStr(label) ? oneLine(label.slice(0, 80)) : '',
+    preview: isStr(preview) ? oneLine(preview.slice(0, PREVIEW_MAX)) : '',
   };
-  if (isStr(v.id)) row.id = oneLine(v.id.slice(0, 200));
-  if (v.error === true) row.error = true;
+  if (isStr(id)) row.id = oneLine(id.slice(0, 200));
+  if (error === true) row.error = true;
   return row;
 }
 
+const COLUMNS = ['seq', 't', 'type', 'dir', 'size', 'label', 'preview'] as const;
+
+/** Rows from their columns (RowColumns), each checked like checkRow; undefined when the columns do not line up. */
 function checkRows(v: unknown): { rows: EventRow[]; skipped: number } | undefined {
-  if (!Array.isArray(v)) return undefined;
+  if (!isObj(v) || !Array.isArray(v.seq)) return undefined;
+  const n = v.seq.length;
+  for (const k of COLUMNS) {
+    const col = v[k];
+    if (!Array.isArray(col) || col.length !== n) return undefined;
+  }
+  const c = v as unknown as Record<(typeof COLUMNS)[number], unknown[]>;
+  const ids = new Map<number, unknown>();
+  if (Array.isArray(v.ids)) for (const p of v.ids) if (Array.isArray(p) && Number.isInteger(p[0])) ids.set(p[0] as number, p[1]);
+  const errors = new Set<unknown>(Array.isArray(v.errors) ? v.errors : []);
   const rows: EventRow[] = [];
-  for (const r of v) {
-    const row = checkRow(r);
+  for (let i = 0; i < n; i++) {
+    const row = cleanRow(c.seq[i], c.t[i], c.type[i], c.dir[i], c.size[i], c.label[i], c.preview[i], ids.get(i), errors.has(i));
     if (row) rows.push(row);
   }
-  return { rows, skipped: v.length - rows.length };
+  return { rows, skipped: n - rows.length };
 }
 
 export function checkSession(v: unknown): SessionSummary | undefined {
@@ -139,10 +158,10 @@ export function checkHostMessage(data: unknown): Checked {
     case 'Snapshot': {
       if (!Array.isArray(m.sessions)) return bad('sessions is not an array');
       const rows = checkRows(m.rows);
-      if (!rows) return bad('rows is not an array');
+      if (!rows) return bad('rows are not columns of equal length');
       const sessions = m.sessions.map(checkSession).filter((s): s is SessionSummary => s !== undefined);
       const activeSessionId = isStr(m.activeSessionId) ? m.activeSessionId : undefined;
-      const message: ToWebview = {
+      const message: HostMessage = {
         type: 'Snapshot',
         sessions,
         activeSessionId,
@@ -158,7 +177,7 @@ export function checkHostMessage(data: unknown): Checked {
     case 'DidAppendRows': {
       if (!isStr(m.sessionId)) return bad('sessionId is not a string');
       const rows = checkRows(m.rows);
-      if (!rows) return bad('rows is not an array');
+      if (!rows) return bad('rows are not columns of equal length');
       if (!isNum(m.total) || !isNum(m.dropped)) return bad('total or dropped is not a number');
       const stats = checkStats(m.stats);
       if (!stats) return bad('stats is missing');

@@ -10,7 +10,8 @@ import type { SessionEntry } from '../../src/extension/sessionManager';
 import { SETTING_DEFAULTS } from '../../src/extension/settings';
 import { EventLog } from '../../src/shared/eventLog';
 import type { InspectorEvent } from '../../src/shared/events';
-import type { ConnectionConfig, SessionSummary, ToWebview } from '../../src/shared/protocol';
+import type { ConnectionConfig, RowColumns, RowsAsObjects, SessionSummary, ToWebview } from '../../src/shared/protocol';
+import { fromColumns } from '../../src/shared/rows';
 import { statsFromEvents } from '../../src/shared/stats';
 import { createSession, type Session } from '../../src/transports/index';
 
@@ -98,7 +99,9 @@ function setup(overrides: Partial<PanelHost> = {}) {
   return { panel, posts, logs, sessions, timers, advance: (ms: number) => (now += ms) };
 }
 
-const ofType = <K extends ToWebview['type']>(posts: ToWebview[], type: K) => posts.filter((p): p is Extract<ToWebview, { type: K }> => p.type === type);
+/** Posts of one type, rows read back from their columns. */
+const ofType = <K extends ToWebview['type']>(posts: ToWebview[], type: K): Array<RowsAsObjects<Extract<ToWebview, { type: K }>>> =>
+  posts.filter((p): p is Extract<ToWebview, { type: K }> => p.type === type).map((p) => ('rows' in p && !Array.isArray(p.rows) ? { ...p, rows: fromColumns(p.rows as RowColumns) } : p) as RowsAsObjects<Extract<ToWebview, { type: K }>>);
 
 describe('PanelController', () => {
   it('posts nothing before Ready, then answers with a Snapshot', async () => {

@@ -1,7 +1,7 @@
 /** Realistic host messages for the webview tests and screenshots. */
 import type { Hint } from '../../src/shared/hints';
 import type { EventRow, SessionSummary, StatsSummary, ToWebview } from '../../src/shared/protocol';
-import { toRow } from '../../src/shared/rows';
+import { toColumns, toRow } from '../../src/shared/rows';
 import type { InspectorEvent } from '../../src/shared/events';
 import { toJsonEvent, type JsonEvent } from '../../src/shared/serialize';
 
@@ -127,8 +127,17 @@ export function jsonOf(events: InspectorEvent[]): JsonEvent[] {
   return events.map(toJsonEvent);
 }
 
-export function snapshot(partial: Partial<Extract<ToWebview, { type: 'Snapshot' }>> = {}): Extract<ToWebview, { type: 'Snapshot' }> {
-  return { type: 'Snapshot', sessions: [], rows: [], hints: [], settings: { logCap: 100_000, revealSecrets: false }, defaults: {}, ...partial };
+type Snapshot = Extract<ToWebview, { type: 'Snapshot' }>;
+
+/** A Snapshot; rows may be given as objects (sent as columns, as the host does). */
+export function snapshot(partial: Omit<Partial<Snapshot>, 'rows'> & { rows?: EventRow[] } = {}): Snapshot {
+  const { rows, ...rest } = partial;
+  return { type: 'Snapshot', sessions: [], hints: [], settings: { logCap: 100_000, revealSecrets: false }, defaults: {}, ...rest, rows: toColumns(rows ?? []) };
+}
+
+/** A DidAppendRows with its rows given as objects (sent as columns, as the host does). */
+export function appendRows(sessionId: string, rows: EventRow[], rest: { total: number; dropped: number; stats: StatsSummary }): Extract<ToWebview, { type: 'DidAppendRows' }> {
+  return { type: 'DidAppendRows', sessionId, rows: toColumns(rows), ...rest };
 }
 
 /** Simple rows for the log tests: seq i, 1 ms apart, alternating in/out messages, HTTP and errors. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isFromWebview, type EventRow } from '../../src/shared/protocol';
+import { toColumns } from '../../src/shared/rows';
 import { checkDraft } from '../../src/webview/drafts';
 import { applyDefaults, buildConfig } from '../../src/webview/connectionConfig';
 import { compileFilter } from '../../src/webview/filter';
@@ -164,8 +165,10 @@ describe('host message checks', () => {
     for (const [m, reason] of [
       [null, /not a protocol message/],
       [{ type: 'Nope' }, /unknown message type "Nope"/],
-      [{ type: 'DidAppendRows', sessionId: 's', rows: {}, total: 0, dropped: 0, stats }, /rows is not an array/],
-      [{ type: 'DidAppendRows', sessionId: 's', rows: [], total: '1', dropped: 0, stats }, /total or dropped/],
+      [{ type: 'DidAppendRows', sessionId: 's', rows: {}, total: 0, dropped: 0, stats }, /rows are not columns of equal length/],
+      [{ type: 'DidAppendRows', sessionId: 's', rows: [{ seq: 1, t: 0, type: 'state' }], total: 1, dropped: 0, stats }, /rows are not columns/],
+      [{ type: 'DidAppendRows', sessionId: 's', rows: { ...toColumns([]), seq: [1] }, total: 1, dropped: 0, stats }, /rows are not columns of equal length/],
+      [{ type: 'DidAppendRows', sessionId: 's', rows: toColumns([]), total: '1', dropped: 0, stats }, /total or dropped/],
       [{ type: 'DidLoadDetail', sessionId: 's', seq: 1, event: { type: 'message' }, related: [] }, /event is not an event/],
       [{ type: 'DidChangeSession', session: { id: 's' } }, /session does not have/],
     ] as const) {
@@ -176,16 +179,25 @@ describe('host message checks', () => {
   });
 
   it('keeps good rows of a batch, skips bad ones, and makes strings inert', () => {
-    const r = checkHostMessage({ type: 'DidAppendRows', sessionId: 's', rows: [{ seq: 1, t: 0, type: 'message', dir: 'in', size: 2, label: 'text', preview: 'a\u202Eb\u001b' }, { seq: 'x' }, { seq: 2, t: 0, type: 'bogus' }], total: 3, dropped: 0, stats });
+    const cols = toColumns([
+      { seq: 1, t: 0, type: 'message', dir: 'in', size: 2, label: 'text', preview: 'a\u202Eb\u001b', id: '7\u001b' },
+      { seq: 'x', t: 0, type: 'state', dir: '', size: -1, label: '', preview: '' } as unknown as EventRow,
+      { seq: 2, t: 0, type: 'bogus', dir: '', size: -1, label: '', preview: '' } as unknown as EventRow,
+      { seq: 3, t: 1, type: 'error', dir: 'sideways', size: 'big', label: 5, preview: 'boom', error: true } as unknown as EventRow,
+    ]);
+    const r = checkHostMessage({ type: 'DidAppendRows', sessionId: 's', rows: { ...cols, ids: [...cols.ids, 'junk', [99, 'x']] }, total: 4, dropped: 0, stats });
     assert.ok(r.ok);
     assert.equal(r.skippedRows, 2);
     const m = r.message as { rows: EventRow[] };
-    assert.deepEqual(m.rows, [{ seq: 1, t: 0, type: 'message', dir: 'in', size: 2, label: 'text', preview: 'a·b·' }]);
+    assert.deepEqual(m.rows, [
+      { seq: 1, t: 0, type: 'message', dir: 'in', size: 2, label: 'text', preview: 'a·b·', id: '7·' },
+      { seq: 3, t: 1, type: 'error', dir: '', size: -1, label: '', preview: 'boom', error: true },
+    ]);
     assert.equal(checkRow({ seq: 1, t: 0, type: 'state', preview: 'x'.repeat(1000) })!.preview.length, 240);
   });
 
   it('keeps only valid defaults (auth checked by the protocol guard)', () => {
-    const r = checkHostMessage({ type: 'Snapshot', sessions: [], rows: [], hints: [], settings: { logCap: 10 }, defaults: { url: 'http://x/', intervalMs: 'soon', auth: { method: 'bearer' } } });
+    const r = checkHostMessage({ type: 'Snapshot', sessions: [], rows: toColumns([]), hints: [], settings: { logCap: 10 }, defaults: { url: 'http://x/', intervalMs: 'soon', auth: { method: 'bearer' } } });
     assert.ok(r.ok);
     const m = r.message as { defaults: unknown; settings: unknown };
     assert.deepEqual(m.defaults, { url: 'http://x/' });

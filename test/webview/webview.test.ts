@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isFromWebview, type EventRow } from '../../src/shared/protocol';
-import { HINTS, jsonOf, mixedRows, rowsOf, snapshot, SSE_IMPORT, STATS, WS_SESSION, wsEvents } from './fixtures';
+import { appendRows, HINTS, jsonOf, mixedRows, rowsOf, snapshot, SSE_IMPORT, STATS, WS_SESSION, wsEvents } from './fixtures';
 import { usePanels, type Panel } from './harness';
 
 const S = WS_SESSION;
@@ -79,8 +79,16 @@ describe('inspector webview', () => {
     await p.page.evaluate((sessionId) => {
       const stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, rateIn: 0, byteRateIn: 0, overheadPerMessage: 0, polls: 0, uselessPolls: 0, reconnects: 0, errors: 0 };
       for (let b = 0; b < 20; b++) {
-        const rows = [];
-        for (let i = b * 5000; i < (b + 1) * 5000; i++) rows.push({ seq: i, t: i * 0.5, type: 'message', dir: 'in', size: 40, label: 'text', preview: `{"seq":${i},"kind":"tick"}` });
+        const rows = { seq: [] as number[], t: [] as number[], type: [] as string[], dir: [] as string[], size: [] as number[], label: [] as string[], preview: [] as string[], ids: [], errors: [] };
+        for (let i = b * 5000; i < (b + 1) * 5000; i++) {
+          rows.seq.push(i);
+          rows.t.push(i * 0.5);
+          rows.type.push('message');
+          rows.dir.push('in');
+          rows.size.push(40);
+          rows.label.push('text');
+          rows.preview.push(`{"seq":${i},"kind":"tick"}`);
+        }
         window.postMessage({ type: 'DidAppendRows', sessionId, rows, total: (b + 1) * 5000, dropped: 0, stats }, '*');
       }
     }, S.id);
@@ -123,7 +131,7 @@ describe('inspector webview', () => {
 
     // Scrolling up paused auto-scroll: new rows do not move the view; the jump button shows.
     await p.page.locator('#log-jump').waitFor({ state: 'visible' });
-    await p.send({ type: 'DidAppendRows', sessionId: S.id, rows: [{ seq: 100_000, t: 50_000, type: 'message', dir: 'in', size: 3, label: 'text', preview: 'new' }], total: 100_001, dropped: 1, stats: STATS });
+    await p.send(appendRows(S.id, [{ seq: 100_000, t: 50_000, type: 'message', dir: 'in', size: 3, label: 'text', preview: 'new' }], { total: 100_001, dropped: 1, stats: STATS }));
     await p.page.waitForFunction(() => document.getElementById('log-dropped')?.textContent === '1 dropped by the cap');
     await frames(p);
     assert.equal(await p.page.evaluate(() => document.getElementById('log')!.scrollTop), top);
@@ -452,11 +460,11 @@ describe('inspector webview', () => {
     for (const bad of [null, 'Snapshot', 42, { type: 'Bogus' }, { type: 'Snapshot' }, { type: 'DidAppendRows', sessionId: S.id, rows: 'nope', total: 1, dropped: 0, stats: STATS }, { type: 'DidLoadDetail', sessionId: S.id, seq: 'x' }, { type: 'DidFail', message: 7 }]) await p.send(bad);
     await p.page.waitForFunction(() => (window as unknown as { __posted: Array<{ type: string }> }).__posted.filter((m) => m.type === 'DidFailInWebview').length >= 8);
     const reports = (await p.posted()).filter((m) => m.type === 'DidFailInWebview');
-    assert.match(JSON.stringify(reports), /DidAppendRows: rows is not an array/);
+    assert.match(JSON.stringify(reports), /DidAppendRows: rows are not columns of equal length/);
     // Rows that do not fit are skipped, the rest of the batch is kept.
     await p.send(snapshot({ sessions: [S], activeSessionId: S.id, rows: [...mixedRows(3), { seq: 'bad' } as unknown as EventRow] }));
     await p.page.waitForFunction(() => document.getElementById('log-count')?.textContent === '3 rows');
-    await p.send({ type: 'DidAppendRows', sessionId: S.id, rows: [{ seq: 3, t: 9, type: 'message', dir: 'in', size: 1, label: 'text', preview: 'ok' }], total: 4, dropped: 0, stats: STATS });
+    await p.send(appendRows(S.id, [{ seq: 3, t: 9, type: 'message', dir: 'in', size: 1, label: 'text', preview: 'ok' }], { total: 4, dropped: 0, stats: STATS }));
     await p.page.waitForFunction(() => document.getElementById('log-count')?.textContent === '4 rows');
 
     // DidFail: an inline banner that can be dismissed; the panel keeps running.
@@ -465,7 +473,7 @@ describe('inspector webview', () => {
     assert.match(await p.text('.banner'), /ECONNREFUSED/);
     await p.page.click('.banner .banner-close');
     await p.page.locator('.banner').waitFor({ state: 'detached' });
-    await p.send({ type: 'DidAppendRows', sessionId: S.id, rows: [{ seq: 4, t: 10, type: 'message', dir: 'in', size: 1, label: 'text', preview: 'after the banner' }], total: 5, dropped: 0, stats: STATS });
+    await p.send(appendRows(S.id, [{ seq: 4, t: 10, type: 'message', dir: 'in', size: 1, label: 'text', preview: 'after the banner' }], { total: 5, dropped: 0, stats: STATS }));
     await p.page.waitForFunction(() => document.getElementById('log-count')?.textContent === '5 rows');
     // Clear waits for the host's confirmation.
     await p.page.click('#log-clear');
