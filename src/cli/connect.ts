@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { InspectorEvent, TransportKind } from '../shared/events';
 import { computeHints } from '../shared/hintRules';
-import type { ConnectOptions } from '../shared/options';
+import type { ConnectOptions, ProxyOptions } from '../shared/options';
 import { hexToBytes, toNdjsonLine } from '../shared/serialize';
 import { ConnectError, createSession, type Session } from '../transports/index';
 import { probeTransport, withProbeCredential } from '../transports/probe';
@@ -121,6 +121,16 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
       throw new UsageError(`--send-hex: ${(err as Error).message}`);
     }
   }
+  if (values.proxy !== undefined && values['no-proxy']) throw new UsageError('--proxy and --no-proxy contradict each other');
+  if (values.proxy !== undefined) {
+    try {
+      new URL(values.proxy);
+    } catch {
+      throw new UsageError(`--proxy: not a valid URL: ${JSON.stringify(values.proxy)}`);
+    }
+  }
+  /** The proxy a connection to `target` takes: --proxy, none with --no-proxy, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY. */
+  const proxyFor = (target: string): ProxyOptions | undefined => (values.proxy !== undefined ? { url: values.proxy } : values['no-proxy'] ? undefined : proxyFromEnv(target));
   const st = pickStyle(io.stdout);
   const errSt = pickStyle(io.stderr);
   // Flags given on the command line; for a saved connection they override what the file says.
@@ -162,7 +172,7 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
     if (transport === 'ws' && /^https?:$/.test(url.protocol)) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (!transport) {
       const probeReq = withProbeCredential(url.toString(), headers, auth);
-      const probe = await probeTransport(probeReq.url, { timeoutMs: 1500, insecure: values.insecure, headers: probeReq.headers });
+      const probe = await probeTransport(probeReq.url, { timeoutMs: 1500, insecure: values.insecure, headers: probeReq.headers, proxy: proxyFor(probeReq.url) });
       if (!values.json) io.stderr.write(errSt.dim(`probe: ${probe.transport} (${probe.reason})`) + '\n');
       transport = probe.transport;
     }
@@ -180,15 +190,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
         .map(([, v]) => v),
     };
   }
-  if (values.proxy !== undefined && values['no-proxy']) throw new UsageError('--proxy and --no-proxy contradict each other');
-  if (values.proxy !== undefined) {
-    try {
-      new URL(values.proxy);
-    } catch {
-      throw new UsageError(`--proxy: not a valid URL: ${JSON.stringify(values.proxy)}`);
-    }
-    options.proxy = { url: values.proxy };
-  } else if (values['no-proxy']) options.proxy = undefined;
+  if (values.proxy !== undefined) options.proxy = { url: values.proxy };
+  else if (values['no-proxy']) options.proxy = undefined;
   else options.proxy ??= proxyFromEnv(options.url);
   const session = createSession(options);
   const write = values.json

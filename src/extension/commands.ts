@@ -114,7 +114,7 @@ async function sendOn(entry: SessionEntry, data: string, format: SendFormat): Pr
 
 const HANDLERS: Record<HostCommand, Handler> = {
   async newConnection(host) {
-    const c = await promptNewConnection(host.secrets, (line) => host.output.info(line));
+    const c = await promptNewConnection(host.secrets, (line) => host.output.info(line), (url) => host.probeNetwork(url));
     if (c) await host.openConnection(c.name, c.options, 'command', c.typed);
   },
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { TransportKind } from '../shared/events';
-import { probeTransport } from '../transports/probe';
+import { probeTransport, type ProbeOptions } from '../transports/probe';
 import { Redactor, redactUrl } from '../transports/redact';
 import type { AuthConfig, ConnectOptions } from '../shared/options';
 import { defaultName, rememberedKey } from './connectOptions';
@@ -18,7 +18,7 @@ export interface PromptedConnection {
 type Placement = 'bearer' | 'query' | 'cookie' | 'subprotocol' | 'first-message';
 
 /** "New Connection": URL → transport (from the scheme, or probed for http(s)) → auth. Undefined when cancelled. */
-export async function promptNewConnection(secrets: SecretStore, log: (line: string) => void): Promise<PromptedConnection | undefined> {
+export async function promptNewConnection(secrets: SecretStore, log: (line: string) => void, network: (url: string) => Pick<ProbeOptions, 'proxy' | 'insecure'>): Promise<PromptedConnection | undefined> {
   const url = await vscode.window.showInputBox({
     title: 'New Connection: URL',
     prompt: 'ws:// or wss:// is WebSocket; for http(s):// the endpoint is probed to suggest a transport.',
@@ -27,7 +27,7 @@ export async function promptNewConnection(secrets: SecretStore, log: (line: stri
     validateInput: validateUrl,
   });
   if (url === undefined) return undefined;
-  const chosen = await pickTransport(url.trim(), log);
+  const chosen = await pickTransport(url.trim(), log, network);
   if (!chosen) return undefined;
   const { transport, url: target } = chosen;
   const picked = await pickAuth(target, transport, secrets);
@@ -57,7 +57,7 @@ const TRANSPORT_ITEMS: Array<{ transport: TransportKind; detail: string }> = [
   { transport: 'poll', detail: 'A request per interval, answered at once.' },
 ];
 
-async function pickTransport(url: string, log: (line: string) => void): Promise<{ transport: TransportKind; url: string } | undefined> {
+async function pickTransport(url: string, log: (line: string) => void, network: (url: string) => Pick<ProbeOptions, 'proxy' | 'insecure'>): Promise<{ transport: TransportKind; url: string } | undefined> {
   const scheme = new URL(url).protocol;
   if (scheme === 'ws:' || scheme === 'wss:') return { transport: 'ws', url };
   let detected: { transport: TransportKind; reason: string } | undefined;
@@ -66,7 +66,7 @@ async function pickTransport(url: string, log: (line: string) => void): Promise<
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
     try {
-      detected = await probeTransport(url, { signal: abort.signal });
+      detected = await probeTransport(url, { signal: abort.signal, ...network(url) });
       log(`Probe of ${redactUrl(url, new Redactor(false))}: ${detected.transport} — ${detected.reason}`);
     } catch (err) {
       probeError = errorMessage(err);

@@ -5,7 +5,7 @@ import { computeHints } from '../shared/hintRules';
 import type { AuthConfig, ConnectOptions } from '../shared/options';
 import type { AuthMatrixParams, AuthMatrixView, CompareParams, ComparisonView, ConnectionConfig } from '../shared/protocol';
 import { toJsonEvent } from '../shared/serialize';
-import { probeTransport, withProbeCredential } from '../transports/probe';
+import { probeTransport, withProbeCredential, type ProbeOptions } from '../transports/probe';
 import { analysisTitle, runAuthMatrixView, runComparisonView, type AnalysisDeps, type RunHooks } from './analysisRunner';
 import type { RealtimeInspectorApi } from './api';
 import { commandId } from './commandIds';
@@ -127,6 +127,13 @@ export class Host implements vscode.Disposable {
   }
 
   /** The panel's connection form: probe when the transport is "auto", then open. */
+  /** The way a probe of `url` goes: VS Code's proxy settings (as openConnection applies them), and whether certificates are checked. */
+  probeNetwork(url: string, insecure?: boolean): Pick<ProbeOptions, 'proxy' | 'insecure'> {
+    const proxySettings = readProxySettings((key) => vscode.workspace.getConfiguration('http').get<unknown>(key));
+    const o = withProxySettings({ url, transport: 'poll', insecure }, proxySettings);
+    return { proxy: o.proxy, insecure: o.insecure };
+  }
+
   async connectFromPanel(config: ConnectionConfig): Promise<void> {
     const transport = config.transport === 'auto' ? await this.detectTransport(config) : config.transport;
     const { options, typed } = await optionsFromConfig(config, transport, (key) => this.secrets.get(key));
@@ -139,7 +146,7 @@ export class Host implements vscode.Disposable {
       const auth: AuthConfig | undefined =
         a.method === 'bearer' ? a : a.method === 'query' ? a : a.method === 'cookie' ? { method: 'cookie', name: a.name, value: a.token } : a.method === 'header' ? { method: 'header', name: a.name, value: a.token } : undefined;
       const req = withProbeCredential(config.url.trim(), config.headers, auth);
-      const r = await probeTransport(req.url, { headers: req.headers, insecure: config.insecure, timeoutMs: 1500 });
+      const r = await probeTransport(req.url, { headers: req.headers, timeoutMs: 1500, ...this.probeNetwork(req.url, config.insecure) });
       this.output.info(`Probe: ${r.transport} — ${r.reason}`);
       if (r.transport === 'ws' && !/^wss?:/i.test(config.url.trim())) {
         throw new Error(`${r.reason} Use its ws:// or wss:// URL.`);

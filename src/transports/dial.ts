@@ -31,6 +31,8 @@ export interface DialSettings {
   proxy?: ProxyOptions;
   /** Safety limit for the proxy and TLS phases, so a silent proxy cannot leave a socket behind. */
   timeoutMs?: number;
+  /** Gives up a dial still in progress (its sockets closed, the callback told ABORTED). */
+  signal?: AbortSignal;
 }
 
 export interface DialTarget {
@@ -94,15 +96,21 @@ export function dial(sink: EventSink, target: DialTarget, settings: DialSettings
   const authority = authorityOf(host, port);
   const trace: DialTrace = { start: sink.now(), secure, authority };
   const opened: net.Socket[] = [];
+  const wrapped = new WeakSet<net.Socket>();
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
 
+  const onAbort = (): void => finish(new DialError('The connection attempt was cancelled.', 'ABORTED'));
   const finish = (err: Error | null, s?: net.Socket): void => {
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
+    settings.signal?.removeEventListener('abort', onAbort);
     if (err || !s) {
-      for (const o of opened) o.destroy();
+      // A socket wrapped by TLS (the proxy tunnel) is closed by its TLS socket: destroying both
+      // closed the same handle twice, which crashed Node at exit (SIGSEGV) after a refused
+      // certificate behind a proxy.
+      for (const o of opened) if (!wrapped.has(o)) o.destroy();
       done(err ?? new DialError('The connection could not be opened.', 'DIAL_FAILED'));
       return;
     }
@@ -126,6 +134,11 @@ export function dial(sink: EventSink, target: DialTarget, settings: DialSettings
     trace.via = sink.redactUrl(`${proxyUrl.protocol}//${creds}${proxyUrl.host}`);
   }
 
+  if (settings.signal?.aborted) {
+    onAbort();
+    return trace;
+  }
+  settings.signal?.addEventListener('abort', onAbort, { once: true });
   const timeoutMs = settings.timeoutMs ?? 0;
   if (timeoutMs > 0 && (proxyUrl || secure)) {
     timer = setTimeout(() => finish(new DialError(`Timed out: ${describeStall(trace, timeoutMs, 0)}`, 'TIMEOUT')), timeoutMs);
@@ -147,7 +160,10 @@ export function dial(sink: EventSink, target: DialTarget, settings: DialSettings
     };
     const ca = caList(settings.ca);
     if (ca) opts.ca = ca;
-    if (under) opts.socket = under;
+    if (under) {
+      opts.socket = under;
+      wrapped.add(under);
+    }
     const t = tls.connect(opts);
     opened.push(t);
     if (!under) watchTcp(t);
@@ -277,11 +293,12 @@ export function dial(sink: EventSink, target: DialTarget, settings: DialSettings
 }
 
 /** node:http `createConnection` (callback form) for a target. */
-export function dialConnector(sink: EventSink, secure: boolean, settings: DialSettings): (opts: http.ClientRequestArgs, cb: (err: Error | null, socket?: Duplex) => void) => undefined {
+export function dialConnector(sink: EventSink, secure: boolean, settings: DialSettings, onDial?: (trace: DialTrace) => void): (opts: http.ClientRequestArgs, cb: (err: Error | null, socket?: Duplex) => void) => undefined {
   return (opts, cb) => {
     const host = stripBrackets(String(opts.hostname ?? opts.host ?? 'localhost'));
     const port = Number(opts.port) || (secure ? 443 : 80);
-    dial(sink, { host, port, secure }, settings, cb);
+    const trace = dial(sink, { host, port, secure }, settings, cb);
+    onDial?.(trace);
     return undefined;
   };
 }
@@ -306,6 +323,15 @@ export function agentProtocol(agent: http.Agent): string | undefined {
 }
 
 /** Why a connection attempt is still not answered after `ms`, as a lower-case phrase: which step it is stuck in. */
+/** Which step a connection that timed out was stuck in (the same reading as describeStall). */
+export function stallPhase(trace: DialTrace | undefined, connected: boolean): 'connect' | 'proxy' | 'tls' | 'response' {
+  if (!trace) return connected ? 'response' : 'connect';
+  if (trace.tcp === undefined) return 'connect';
+  if (trace.via && trace.proxy === undefined) return 'proxy';
+  if (trace.secure && trace.tls === undefined) return 'tls';
+  return 'response';
+}
+
 export function describeStall(trace: DialTrace | undefined, ms: number, bytesRead: number, what = 'answer'): string {
   if (!trace) return bytesRead > 0 ? `only ${bytesRead} bytes of the ${what} arrived within ${ms} ms (the server answers too slowly)` : `no ${what} within ${ms} ms`;
   const a = trace.authority;

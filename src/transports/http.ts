@@ -3,7 +3,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { HeaderList, RequestEvent } from '../shared/events';
 import { DEFAULTS } from '../shared/options';
-import { DialError, agentProtocol, describeStall, dialConnector, dialTraceOf, formatCertificate, type DialTrace } from './dial';
+import { DialError, agentProtocol, describeStall, dialConnector, dialTraceOf, formatCertificate, stallPhase, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
 import type { EventSink } from './session';
 
@@ -13,6 +13,12 @@ import type { EventSink } from './session';
  * Emits `request`, `redirect`, `response` and `timing` events into the session; the caller
  * reads the body (or streams it) and calls `finish()` at its end.
  */
+/** The error httpRequest rejects with when `headersTimeoutMs` passes: `phase` says which step was still unfinished. */
+export interface TimeoutError extends NodeJS.ErrnoException {
+  code: 'TIMEOUT';
+  phase: ReturnType<typeof stallPhase>;
+}
+
 export interface HttpRequestOptions {
   url: URL;
   method?: string;
@@ -245,8 +251,13 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       rejectUnauthorized: !insecure,
       signal: opts.signal,
     };
+    // Without an agent the dial belongs to this request: a timeout or an abort ends it too.
+    const dialAbort = new AbortController();
+    let dialing: DialTrace | undefined;
     if (!agent) {
-      reqOpts.createConnection = dialConnector(sink, isHttps, { insecure, ca: settings?.ca, proxy: settings?.proxy, timeoutMs: settings?.timeoutMs ?? DEFAULTS.timeoutMs }) as unknown as https.RequestOptions['createConnection'];
+      const signal = opts.signal ? AbortSignal.any([opts.signal, dialAbort.signal]) : dialAbort.signal;
+      const dialSettings = { insecure, ca: settings?.ca, proxy: settings?.proxy, timeoutMs: settings?.timeoutMs ?? DEFAULTS.timeoutMs, signal };
+      reqOpts.createConnection = dialConnector(sink, isHttps, dialSettings, (t) => (dialing = t)) as unknown as https.RequestOptions['createConnection'];
     }
     let req: http.ClientRequest;
     try {
@@ -261,9 +272,17 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       timer = setTimeout(() => {
         // Which step it is stuck in: connecting, the proxy, TLS, or a server that answers too slowly.
         const got = socket ? socket.bytesRead - startRead : 0;
-        const e = new Error(dialed || socket ? describeStall(dialed, ms, got, 'response') : `no connection within ${ms} ms`) as NodeJS.ErrnoException;
+        const trace = dialed ?? (socket ? undefined : dialing);
+        const e = new Error(trace || socket ? describeStall(trace, ms, got, 'response') : `no connection within ${ms} ms`) as TimeoutError;
         e.code = 'TIMEOUT';
+        e.phase = stallPhase(trace, !!socket && (reused || !socket.connecting));
         req.destroy(e);
+        // Still dialing (a proxy that never answers CONNECT): the request has no socket, so
+        // node:http would only report the error once dial() gives up. Report it now.
+        if (!socket) {
+          onError(e);
+          dialAbort.abort();
+        }
       }, ms);
     }
     req.on('socket', (sock: Socket) => {
@@ -284,7 +303,7 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       }
     });
     req.on('finish', () => (times.sent = sink.now()));
-    req.on('error', (err) => {
+    const onError = (err: Error): void => {
       if (timer) clearTimeout(timer);
       if (settled) return;
       settled = true;
@@ -297,7 +316,8 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       const detail = cert ? formatCertificate(cert) : err instanceof DialError ? err.detail : undefined;
       sink.emit({ type: 'error', requestId, code: (err as NodeJS.ErrnoException).code ?? 'NETWORK', message: sink.redact(msg), detail: detail && sink.redact(detail), tls: cert, fatal: false });
       reject(err);
-    });
+    };
+    req.on('error', onError);
     req.on('response', (res) => {
       if (timer) clearTimeout(timer);
       settled = true;

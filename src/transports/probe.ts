@@ -9,21 +9,22 @@
  *
  * Plain Node (no vscode): the CLI's `probe` command and the extension's "New Connection" share it.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { EventInit, HeaderList, InspectorEvent, TransportKind } from '../shared/events';
-import type { AuthConfig } from '../shared/options';
+import { DEFAULTS, type AuthConfig, type ConnectOptions, type ProxyOptions } from '../shared/options';
 import { monotonic } from './clock';
 import { describeNetworkError } from './errors';
-import { headerValue, httpRequest } from './http';
+import { headerValue, httpRequest, type TimeoutError } from './http';
 import { Redactor, isCredentialHeader, redactUrl } from './redact';
-import type { EventSink } from './session';
+import { registerProxySecrets, type EventSink } from './session';
 
 export interface ProbeOptions {
   /** How long to wait for response headers before calling it long polling. Default 1500 ms. */
   timeoutMs?: number;
   headers?: HeaderList;
   insecure?: boolean;
+  /** The connection's proxy and extra CA: the probe goes the way the session will. */
+  proxy?: ProxyOptions;
+  ca?: string | string[];
   signal?: AbortSignal;
   /** Sees the probe's own request/response/error events (redacted), e.g. for a log. */
   onEvent?: (ev: InspectorEvent) => void;
@@ -57,13 +58,13 @@ export async function probeTransport(url: string, opts: ProbeOptions = {}): Prom
   const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`The probe timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
 
-  const sink = new ProbeSink(opts.onEvent);
+  // No agent: httpRequest dials one connection (proxy, CA, TLS checks as the session would) that no pool keeps.
+  const sink = new ProbeSink(opts.onEvent, { insecure: opts.insecure, ca: opts.ca, proxy: opts.proxy, timeoutMs: Math.max(timeoutMs, DEFAULTS.timeoutMs) });
+  registerProxySecrets(sink.redactor, opts.proxy?.url);
   const headers: HeaderList = [...(opts.headers ?? [])];
   for (const [k, v] of headers) if (isCredentialHeader(k)) sink.redactor.add(v.replace(/^\w+\s+/, ''));
   if (!headerValue(headers, 'accept')) headers.push(['Accept', PROBE_ACCEPT]);
 
-  // A private agent: the probe's socket must not linger in a shared keep-alive pool.
-  const agent = target.protocol === 'https:' ? new https.Agent({ keepAlive: false, rejectUnauthorized: !opts.insecure }) : new http.Agent({ keepAlive: false });
   const abort = new AbortController();
   const onOuterAbort = (): void => abort.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -73,10 +74,11 @@ export async function probeTransport(url: string, opts: ProbeOptions = {}): Prom
     const started = monotonic();
     let ex;
     try {
-      ex = await httpRequest(sink, { url: target, method: 'GET', headers, purpose: 'probe', agent, insecure: opts.insecure, headersTimeoutMs: timeoutMs, signal: abort.signal, redirects: 'same-origin' });
+      ex = await httpRequest(sink, { url: target, method: 'GET', headers, purpose: 'probe', insecure: opts.insecure, headersTimeoutMs: timeoutMs, signal: abort.signal, redirects: 'same-origin' });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'TIMEOUT') {
+      const timeout = (err as TimeoutError).code === 'TIMEOUT' ? (err as TimeoutError) : undefined;
+      // Only a server that accepted the request and holds it is long polling; a connection that never opened says nothing.
+      if (timeout?.phase === 'response') {
         return { transport: 'long-poll', reason: `No response headers within ${fmtMs(timeoutMs)}: the server holds the request open, as long polling does.` };
       }
       if (opts.signal?.aborted) throw new Error('Probe cancelled.');
@@ -105,7 +107,6 @@ export async function probeTransport(url: string, opts: ProbeOptions = {}): Prom
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);
     abort.abort();
-    agent.destroy();
   }
 }
 
@@ -120,7 +121,10 @@ class ProbeSink implements EventSink {
   private seq = 0;
   private requestSeq = 0;
 
-  constructor(private readonly onEvent?: (ev: InspectorEvent) => void) {}
+  constructor(
+    private readonly onEvent: ((ev: InspectorEvent) => void) | undefined,
+    readonly options: Pick<ConnectOptions, 'insecure' | 'ca' | 'proxy' | 'timeoutMs'>,
+  ) {}
 
   now(): number {
     return monotonic() - this.t0;

@@ -284,7 +284,7 @@ export abstract class Session implements EventSink {
 }
 
 /** The password of a proxy URL (user:password@) is a secret like any token. */
-function registerProxySecrets(r: Redactor, proxyUrl: string | undefined): void {
+export function registerProxySecrets(r: Redactor, proxyUrl: string | undefined): void {
   if (!proxyUrl) return;
   try {
     const u = new URL(proxyUrl);

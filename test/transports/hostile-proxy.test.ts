@@ -11,7 +11,8 @@ import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import type { TransportKind } from '../../src/shared/events';
+import type { InspectorEvent, TransportKind } from '../../src/shared/events';
+import { probeTransport } from '../../src/transports/probe';
 import { bypassesProxy, parseNoProxy, proxyFromEnv } from '../../src/transports/proxyEnv';
 import { TINYPROXY_MISSING, findTinyproxy, startTinyproxy as startTinyproxyServer, type TinyProxy } from '../helpers/thirdParty';
 import { ALL, assertCleanFailure, assertNoSecret, closedPort, connectFails, events, httpServer, makeCerts, onCleanup, open, removeDir, urlFor, waitFor, which, type Certs, type HttpServer } from './hostile-helpers';
@@ -198,6 +199,48 @@ describe('hostile: through a real proxy (tinyproxy)', { skip: skipProxy }, () =>
     const other = open('poll', urlFor('poll', srv.origin, '/poll'), { proxy: { url: dead, noProxy: ['127.0.0.1:1', 'example.com'] } });
     const err = await connectFails(other);
     assert.match(err.message, /Could not reach the proxy/);
+  });
+
+  it('the transport probe goes the way the session will: through the proxy, trusting the extra CA', async () => {
+    const proxy = await startTinyproxy();
+    const secure = certs ? await origin(certs.good) : undefined;
+    for (const srv of [await origin(), ...(secure ? [secure] : [])]) {
+      const seen: InspectorEvent[] = [];
+      const r = await probeTransport(`${srv.origin}/sse`, { proxy: { url: proxy.url }, ca: certs?.caCert, onEvent: (e) => seen.push(e) });
+      assert.equal(r.transport, 'sse', r.reason);
+      const info = seen.find((e): e is Extract<InspectorEvent, { type: 'info' }> => e.type === 'info' && e.key === 'proxy');
+      assert.ok(info?.message.includes(`carried the connection to 127.0.0.1:${srv.port}`), `the probe went through the proxy: ${JSON.stringify(seen.map((e) => e.type))}`);
+    }
+    if (secure) {
+      // Without the CA the same probe is refused by certificate checks, not mistaken for a transport.
+      await assert.rejects(probeTransport(`${secure.origin}/sse`, { proxy: { url: proxy.url } }), /certificate/i);
+    }
+    // A proxy that is down: the probe says so instead of guessing.
+    await assert.rejects(probeTransport(`${(await origin()).origin}/poll`, { proxy: { url: `http://127.0.0.1:${await closedPort()}` } }), /proxy/i);
+  });
+
+  it('a probe stuck before the request reached the server is an error, never "long polling"', async () => {
+    // A "proxy" that accepts TCP and never answers CONNECT: the probe times out in the proxy phase.
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((sock) => {
+      sock.on('error', () => {});
+      accepted.push(sock);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    onCleanup(() => {
+      for (const sock of accepted) sock.destroy();
+      silent.close();
+    });
+    const port = (silent.address() as net.AddressInfo).port;
+    const srv = await origin();
+    await assert.rejects(probeTransport(`${srv.origin}/poll`, { proxy: { url: `http://127.0.0.1:${port}` }, timeoutMs: 300 }), (err: Error) => {
+      assert.match(err.message, /did not open a tunnel/);
+      assert.doesNotMatch(err.message, /long poll/i);
+      return true;
+    });
+    assert.equal(accepted.length, 1);
+    // The probe's connection to the proxy is closed when it gives up, not left to the 10 s dial limit.
+    await new Promise<void>((resolve) => (accepted[0].destroyed || accepted[0].readableEnded ? resolve() : accepted[0].resume().once('close', () => resolve())));
   });
 });
 
