@@ -306,14 +306,15 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
       settled = true;
       times.headers = sink.now();
       const sock = res.socket as Socket;
-      const headerBytes = responseHeaderBytes(res);
+      const seen = loggedResponseHead(sink, res);
+      const headerBytes = seen.headerBytes;
       sink.emit({
         type: 'response',
         requestId,
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? '',
         httpVersion: res.httpVersion,
-        headers: sink.redactHeaders(rawHeaderList(res.rawHeaders)),
+        headers: seen.headers,
         headerBytes,
       });
       let finished = false;
@@ -355,19 +356,90 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     });
     req.end(opts.body);
     const head = (req as unknown as { _header?: string })._header ?? '';
+    const logged = loggedRequestHead(sink, url.href, head);
     sink.emit({
       type: 'request',
       requestId,
       purpose: opts.purpose,
       method: opts.method,
-      url: sink.redactUrl(url.toString()),
-      headers: sink.redactHeaders(parseRequestHead(head)),
-      headerBytes: Buffer.byteLength(head),
+      url: logged.url,
+      headers: logged.headers,
+      headerBytes: logged.headerBytes,
       bodyBytes,
       // Redact, then cut: a token straddling the cut must not leave its first half behind.
       body: opts.body === undefined ? undefined : (typeof opts.body === 'string' ? sink.redact(opts.body).slice(0, 2000) : `(${bodyBytes} bytes binary)`),
     });
   });
+}
+
+/**
+ * What the last request and response of a sink were logged with. A poll loop writes the same
+ * request head (and mostly reads the same response head: only Date changes, once a second)
+ * thousands of times; parsing, byte counting and redacting it again each time was a tenth of
+ * the client's cost per poll. The cached lists are shared by the events that log the same
+ * head (events are never changed once emitted). Valid while the redactor knows the same
+ * secrets (it only ever gains some).
+ */
+interface HeadCache {
+  secrets: number;
+  href?: string;
+  url?: string;
+  head?: string;
+  reqHeaders?: HeaderList;
+  reqHeaderBytes?: number;
+  status?: number;
+  statusText?: string;
+  version?: string;
+  raw?: string[];
+  resHeaders?: HeaderList;
+  resHeaderBytes?: number;
+}
+const headCaches = new WeakMap<EventSink, HeadCache>();
+
+function headCache(sink: EventSink): HeadCache {
+  const secrets = sink.redactor.size;
+  let c = headCaches.get(sink);
+  if (!c || c.secrets !== secrets) {
+    c = { secrets };
+    headCaches.set(sink, c);
+  }
+  return c;
+}
+
+/** The logged (redacted) URL, header list and header bytes of a request head, as it went on the wire. */
+function loggedRequestHead(sink: EventSink, href: string, head: string): { url: string; headers: HeaderList; headerBytes: number } {
+  const c = headCache(sink);
+  if (c.href !== href) {
+    c.url = sink.redactUrl(href);
+    c.href = href;
+  }
+  if (c.head !== head) {
+    c.reqHeaders = sink.redactHeaders(parseRequestHead(head));
+    c.reqHeaderBytes = Buffer.byteLength(head);
+    c.head = head;
+  }
+  return { url: c.url!, headers: c.reqHeaders!, headerBytes: c.reqHeaderBytes! };
+}
+
+/** The logged (redacted) header list and header bytes of a response head. */
+function loggedResponseHead(sink: EventSink, res: http.IncomingMessage): { headers: HeaderList; headerBytes: number } {
+  const c = headCache(sink);
+  const raw = res.rawHeaders;
+  if (c.status !== res.statusCode || c.statusText !== res.statusMessage || c.version !== res.httpVersion || !sameStrings(c.raw, raw)) {
+    c.resHeaders = sink.redactHeaders(rawHeaderList(raw));
+    c.resHeaderBytes = responseHeaderBytes(res);
+    c.status = res.statusCode;
+    c.statusText = res.statusMessage;
+    c.version = res.httpVersion;
+    c.raw = raw;
+  }
+  return { headers: c.resHeaders!, headerBytes: c.resHeaderBytes! };
+}
+
+function sameStrings(a: string[] | undefined, b: string[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
