@@ -121,7 +121,12 @@ abstract class PollingSession extends Session {
   protected baseUrl!: URL;
   private readonly trace = new ExchangeTrace(this);
   private started = false;
+  /** The poll time limit's timer (see armWatchdog()). */
   private pollTimer?: NodeJS.Timeout;
+  /** Session clock by which the poll in flight must have ended; undefined between polls. */
+  private pollDeadline?: number;
+  /** The poll in flight ran out of time (and was aborted). */
+  private pollExpired = false;
   /** The abort controller polls share until one is aborted (see pollController()). */
   private pollAbort?: { ctl: AbortController; unlink: () => void };
   /** Consecutive failed polls (errors, and short-poll timeouts). */
@@ -383,13 +388,9 @@ abstract class PollingSession extends Session {
   private async exchange(url: URL, headers: HeaderList): Promise<Attempt> {
     const trace = this.trace;
     trace.reset();
-    const ctl = this.pollController();
-    let timedOut = false;
-    this.pollTimer = setTimeout(() => {
-      timedOut = true;
-      ctl.abort();
-    }, this.requestLimitMs);
+    this.pollController();
     const startT = this.now();
+    this.armWatchdog(startT);
     let ex: HttpExchange | undefined;
     const progress: HttpProgress = {};
     try {
@@ -400,7 +401,7 @@ abstract class PollingSession extends Session {
         purpose: this.purpose,
         agent: this.agentFor(url),
         insecure: this.options.insecure,
-        signal: ctl.signal,
+        signal: this.pollAbort!.ctl.signal,
         quietAbort: true,
         redirects: this.options.redirects ?? 'same-origin',
       });
@@ -412,17 +413,44 @@ abstract class PollingSession extends Session {
     } catch (error) {
       if (this.signal.aborted) return { kind: 'stopped' };
       const endT = this.now();
-      if (timedOut) {
+      if (this.pollExpired) {
         const limit = Math.round(this.requestLimitMs);
         const stall = ex ? `the body did not finish within ${limit} ms` : describeStall(progress.reused ? undefined : progress.dial, limit, progressBytes(progress), 'response');
         return { kind: 'timeout', requestId: trace.requestId, startT, endT, sentT: ex?.times.sent, stall };
       }
       return { kind: 'failed', requestId: trace.requestId, error, startT, endT, inBody: ex !== undefined };
     } finally {
-      clearTimeout(this.pollTimer);
-      this.pollTimer = undefined;
+      this.pollDeadline = undefined;
     }
   }
+
+  /**
+   * Starts the time limit of the poll that starts now. One timer serves poll after poll: it
+   * fires at the earliest deadline it was set for, and when the poll in flight then is a
+   * later one it waits again for that poll's deadline (or stops when none is in flight).
+   * Setting and clearing a timer for each of thousands of polls answered at once cost more
+   * than the rare re-arming.
+   */
+  private armWatchdog(startT: number): void {
+    const limit = this.requestLimitMs;
+    this.pollDeadline = startT + limit;
+    this.pollExpired = false;
+    this.pollTimer ??= setTimeout(this.onWatchdog, limit);
+  }
+
+  private readonly onWatchdog = (): void => {
+    this.pollTimer = undefined;
+    const deadline = this.pollDeadline;
+    if (deadline === undefined) return;
+    const left = deadline - this.now();
+    if (left >= 1) {
+      this.pollTimer = setTimeout(this.onWatchdog, Math.ceil(left));
+      return;
+    }
+    this.pollExpired = true;
+    this.pollDeadline = undefined;
+    this.pollAbort?.ctl.abort();
+  };
 
   /**
    * The controller that aborts the poll in flight, on a timeout or when the session closes.
