@@ -141,7 +141,7 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
   let method = opts.method ?? 'GET';
   let body = opts.body;
   for (let hop = 0; ; hop++) {
-    const ex = await httpRequestOnce(sink, { ...opts, url, headers, method, body });
+    const ex = await httpRequestOnce(sink, opts, url, headers, method, body);
     const status = ex.res.statusCode ?? 0;
     const location = ex.res.headers.location;
     if (status < 300 || status > 399 || status === 304 || !location) return ex;
@@ -198,9 +198,9 @@ export async function httpRequest(sink: EventSink, opts: HttpRequestOptions): Pr
   }
 }
 
-function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: string; headers: HeaderList }): Promise<HttpExchange> {
+/** One hop: `opts` as the caller gave them, with this hop's URL, headers, method and body (they change on redirects). */
+function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, headers: HeaderList, method: string, body: string | Uint8Array | undefined): Promise<HttpExchange> {
   return new Promise((resolve, reject) => {
-    const { url } = opts;
     const isHttps = url.protocol === 'https:';
     if (!isHttps && url.protocol !== 'http:') {
       reject(new Error(`unsupported scheme ${url.protocol} for an HTTP request (use http: or https:)`));
@@ -219,14 +219,14 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     let settled = false;
     const outHeaders: Record<string, string | string[]> = {};
     let hasUA = false;
-    for (const [k, v] of opts.headers) {
+    for (const [k, v] of headers) {
       if (k.toLowerCase() === 'user-agent') hasUA = true;
       const prev = outHeaders[k];
       outHeaders[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
     }
     if (!hasUA) outHeaders['User-Agent'] = USER_AGENT;
-    const bodyBytes = opts.body === undefined ? 0 : typeof opts.body === 'string' ? Buffer.byteLength(opts.body) : opts.body.byteLength;
-    if (opts.body !== undefined) outHeaders['Content-Length'] = String(bodyBytes);
+    const bodyBytes = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    if (body !== undefined) outHeaders['Content-Length'] = String(bodyBytes);
     // Sockets come from dial() (proxy tunnel, verified TLS with the certificate shown on
     // failure): through the caller's or the session's keep-alive agent for this protocol, or
     // one connection for this request when there is neither.
@@ -235,7 +235,7 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
     let agent = opts.agent && agentProtocol(opts.agent) === url.protocol ? opts.agent : undefined;
     agent ??= sink.httpAgent?.(url);
     const reqOpts: https.RequestOptions = {
-      method: opts.method,
+      method,
       protocol: url.protocol,
       hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: url.port || (isHttps ? 443 : 80),
@@ -354,20 +354,20 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions & { method: s
         },
       });
     });
-    req.end(opts.body);
+    req.end(body);
     const head = (req as unknown as { _header?: string })._header ?? '';
     const logged = loggedRequestHead(sink, url.href, head);
     sink.emit({
       type: 'request',
       requestId,
       purpose: opts.purpose,
-      method: opts.method,
+      method,
       url: logged.url,
       headers: logged.headers,
       headerBytes: logged.headerBytes,
       bodyBytes,
       // Redact, then cut: a token straddling the cut must not leave its first half behind.
-      body: opts.body === undefined ? undefined : (typeof opts.body === 'string' ? sink.redact(opts.body).slice(0, 2000) : `(${bodyBytes} bytes binary)`),
+      body: body === undefined ? undefined : (typeof body === 'string' ? sink.redact(body).slice(0, 2000) : `(${bodyBytes} bytes binary)`),
     });
   });
 }
@@ -450,7 +450,9 @@ function sameStrings(a: string[] | undefined, b: string[]): boolean {
  * would (an AbortError carrying the signal's reason).
  */
 const inFlight = new WeakMap<AbortSignal, Set<http.ClientRequest>>();
-const requestSignal = new WeakMap<http.ClientRequest, AbortSignal>();
+/** The set a watched request is in (a property of the request: a WeakMap entry per request cost more). */
+const kWatchers = Symbol('abortWatchers');
+type WatchedRequest = http.ClientRequest & { [kWatchers]?: Set<http.ClientRequest> };
 
 function abortOnSignal(signal: AbortSignal, req: http.ClientRequest): void {
   let reqs = inFlight.get(signal);
@@ -468,13 +470,12 @@ function abortOnSignal(signal: AbortSignal, req: http.ClientRequest): void {
     );
   }
   reqs.add(req);
-  requestSignal.set(req, signal);
+  (req as WatchedRequest)[kWatchers] = reqs;
   req.on('close', forgetRequest);
 }
 
-function forgetRequest(this: http.ClientRequest): void {
-  const signal = requestSignal.get(this);
-  if (signal) inFlight.get(signal)?.delete(this);
+function forgetRequest(this: WatchedRequest): void {
+  this[kWatchers]?.delete(this);
 }
 
 /** The error node:http destroys a request with when its signal aborts. */
