@@ -107,12 +107,23 @@ class ExchangeTrace implements EventSink {
 
 /** Text unless the content type says otherwise; a missing content type is read as text (most servers omit it for plain text). */
 export function isTextContentType(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  return /^\s*text\/|json|xml|javascript|ecmascript|x-www-form-urlencoded/i.test(contentType);
+  return !contentType || contentKind(contentType).text;
 }
 
 function isJsonContentType(contentType: string | undefined): boolean {
-  return !!contentType && /json/i.test(contentType);
+  return !!contentType && contentKind(contentType).json;
+}
+
+/** The last content type classified, and what it is: every answer of an endpoint usually has the same one. */
+const lastType = { value: '', text: true, json: false };
+
+function contentKind(contentType: string): { text: boolean; json: boolean } {
+  if (contentType !== lastType.value) {
+    lastType.text = /^\s*text\/|json|xml|javascript|ecmascript|x-www-form-urlencoded/i.test(contentType);
+    lastType.json = /json/i.test(contentType);
+    lastType.value = contentType;
+  }
+  return lastType;
 }
 
 /** Shared loop: auth, the request/answer cycle, error handling with backoff, shutdown. */
@@ -685,10 +696,11 @@ export class LongPollSession extends PollingSession {
     if (Array.isArray(batch)) {
       if (batch.length === 0) return { outcome: 'unchanged', reason: 'empty' };
       const texts = new Array<string>(batch.length);
+      const sizes = new Array<number>(batch.length);
       let payload = 0;
       for (let i = 0; i < batch.length; i++) {
         texts[i] = JSON.stringify(batch[i]);
-        payload += utf8Length(texts[i]);
+        payload += sizes[i] = utf8Length(texts[i]);
       }
       // The HTTP cost and the batch envelope, shared out so the per-message overheads add up to the total.
       const overhead = a.headerBytes + Math.max(0, a.bodyWireBytes - payload);
@@ -699,7 +711,7 @@ export class LongPollSession extends PollingSession {
         this.emit({
           type: 'message',
           direction: 'in',
-          size: utf8Length(texts[i]),
+          size: sizes[i],
           binary: false,
           ...masked(this.maskText(texts[i]), texts[i]),
           requestId,
