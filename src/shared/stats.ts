@@ -1,4 +1,4 @@
-import type { InspectorEvent, TransportKind } from './events';
+import type { HeaderList, InspectorEvent, TransportKind } from './events';
 
 /**
  * Running statistics over a session's event stream. A pure reducer (`updateStats`) so the
@@ -178,9 +178,13 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
     case 'response': {
       s.responses++;
       s.overheadBytesIn += ev.headerBytes;
-      const cls = `${Math.floor(ev.status / 100)}xx`;
+      const cls = statusClass(ev.status);
       s.statusClasses[cls] = (s.statusClasses[cls] ?? 0) + 1;
       s.httpVersions[ev.httpVersion] = (s.httpVersions[ev.httpVersion] ?? 0) + 1;
+      // The HTTP helper logs a repeated response head with the same header list: the lookups
+      // and backends it gave are the ones already folded in.
+      if (lastHeaderList.get(s) === ev.headers && s.responses > 1) break;
+      lastHeaderList.set(s, ev.headers);
       const map: Record<string, string> = {};
       for (const [k, v] of ev.headers) map[k.toLowerCase()] = v;
       if (s.responses === 1) s.firstResponseHeaders = map;
@@ -247,6 +251,15 @@ export function updateStats(s: SessionStats, ev: InspectorEvent): void {
     default:
       break;
   }
+}
+
+/** The header list the last response folded into each stats object carried. */
+const lastHeaderList = new WeakMap<SessionStats, HeaderList>();
+
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+function statusClass(status: number): string {
+  const c = Math.floor(status / 100);
+  return STATUS_CLASSES[c] ?? `${c}xx`;
 }
 
 function httpCarried(s: SessionStats): boolean {

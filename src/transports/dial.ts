@@ -297,7 +297,13 @@ export function dialConnector(sink: EventSink, secure: boolean, settings: DialSe
   return (opts, cb) => {
     const host = stripBrackets(String(opts.hostname ?? opts.host ?? 'localhost'));
     const port = Number(opts.port) || (secure ? 443 : 80);
-    const trace = dial(sink, { host, port, secure }, settings, cb);
+    // As node:http's own agents (noDelay defaults to true since Node 18): without it a request
+    // written in two pieces can wait for the server's delayed ACK.
+    const noDelay = (opts as { noDelay?: boolean }).noDelay !== false;
+    const trace = dial(sink, { host, port, secure }, settings, (err, socket) => {
+      if (socket && noDelay) socket.setNoDelay(true);
+      cb(err, socket);
+    });
     onDial?.(trace);
     return undefined;
   };

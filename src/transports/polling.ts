@@ -107,12 +107,23 @@ class ExchangeTrace implements EventSink {
 
 /** Text unless the content type says otherwise; a missing content type is read as text (most servers omit it for plain text). */
 export function isTextContentType(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  return /^\s*text\/|json|xml|javascript|ecmascript|x-www-form-urlencoded/i.test(contentType);
+  return !contentType || contentKind(contentType).text;
 }
 
 function isJsonContentType(contentType: string | undefined): boolean {
-  return !!contentType && /json/i.test(contentType);
+  return !!contentType && contentKind(contentType).json;
+}
+
+/** The last content type classified, and what it is: every answer of an endpoint usually has the same one. */
+const lastType = { value: '', text: true, json: false };
+
+function contentKind(contentType: string): { text: boolean; json: boolean } {
+  if (contentType !== lastType.value) {
+    lastType.text = /^\s*text\/|json|xml|javascript|ecmascript|x-www-form-urlencoded/i.test(contentType);
+    lastType.json = /json/i.test(contentType);
+    lastType.value = contentType;
+  }
+  return lastType;
 }
 
 /** Shared loop: auth, the request/answer cycle, error handling with backoff, shutdown. */
@@ -121,7 +132,12 @@ abstract class PollingSession extends Session {
   protected baseUrl!: URL;
   private readonly trace = new ExchangeTrace(this);
   private started = false;
+  /** The poll time limit's timer (see armWatchdog()). */
   private pollTimer?: NodeJS.Timeout;
+  /** Session clock by which the poll in flight must have ended; undefined between polls. */
+  private pollDeadline?: number;
+  /** The poll in flight ran out of time (and was aborted). */
+  private pollExpired = false;
   /** The abort controller polls share until one is aborted (see pollController()). */
   private pollAbort?: { ctl: AbortController; unlink: () => void };
   /** Consecutive failed polls (errors, and short-poll timeouts). */
@@ -383,13 +399,9 @@ abstract class PollingSession extends Session {
   private async exchange(url: URL, headers: HeaderList): Promise<Attempt> {
     const trace = this.trace;
     trace.reset();
-    const ctl = this.pollController();
-    let timedOut = false;
-    this.pollTimer = setTimeout(() => {
-      timedOut = true;
-      ctl.abort();
-    }, this.requestLimitMs);
+    this.pollController();
     const startT = this.now();
+    this.armWatchdog(startT);
     let ex: HttpExchange | undefined;
     const progress: HttpProgress = {};
     try {
@@ -400,7 +412,7 @@ abstract class PollingSession extends Session {
         purpose: this.purpose,
         agent: this.agentFor(url),
         insecure: this.options.insecure,
-        signal: ctl.signal,
+        signal: this.pollAbort!.ctl.signal,
         quietAbort: true,
         redirects: this.options.redirects ?? 'same-origin',
       });
@@ -412,17 +424,44 @@ abstract class PollingSession extends Session {
     } catch (error) {
       if (this.signal.aborted) return { kind: 'stopped' };
       const endT = this.now();
-      if (timedOut) {
+      if (this.pollExpired) {
         const limit = Math.round(this.requestLimitMs);
         const stall = ex ? `the body did not finish within ${limit} ms` : describeStall(progress.reused ? undefined : progress.dial, limit, progressBytes(progress), 'response');
         return { kind: 'timeout', requestId: trace.requestId, startT, endT, sentT: ex?.times.sent, stall };
       }
       return { kind: 'failed', requestId: trace.requestId, error, startT, endT, inBody: ex !== undefined };
     } finally {
-      clearTimeout(this.pollTimer);
-      this.pollTimer = undefined;
+      this.pollDeadline = undefined;
     }
   }
+
+  /**
+   * Starts the time limit of the poll that starts now. One timer serves poll after poll: it
+   * fires at the earliest deadline it was set for, and when the poll in flight then is a
+   * later one it waits again for that poll's deadline (or stops when none is in flight).
+   * Setting and clearing a timer for each of thousands of polls answered at once cost more
+   * than the rare re-arming.
+   */
+  private armWatchdog(startT: number): void {
+    const limit = this.requestLimitMs;
+    this.pollDeadline = startT + limit;
+    this.pollExpired = false;
+    this.pollTimer ??= setTimeout(this.onWatchdog, limit);
+  }
+
+  private readonly onWatchdog = (): void => {
+    this.pollTimer = undefined;
+    const deadline = this.pollDeadline;
+    if (deadline === undefined) return;
+    const left = deadline - this.now();
+    if (left >= 1) {
+      this.pollTimer = setTimeout(this.onWatchdog, Math.ceil(left));
+      return;
+    }
+    this.pollExpired = true;
+    this.pollDeadline = undefined;
+    this.pollAbort?.ctl.abort();
+  };
 
   /**
    * The controller that aborts the poll in flight, on a timeout or when the session closes.
@@ -657,10 +696,11 @@ export class LongPollSession extends PollingSession {
     if (Array.isArray(batch)) {
       if (batch.length === 0) return { outcome: 'unchanged', reason: 'empty' };
       const texts = new Array<string>(batch.length);
+      const sizes = new Array<number>(batch.length);
       let payload = 0;
       for (let i = 0; i < batch.length; i++) {
         texts[i] = JSON.stringify(batch[i]);
-        payload += utf8Length(texts[i]);
+        payload += sizes[i] = utf8Length(texts[i]);
       }
       // The HTTP cost and the batch envelope, shared out so the per-message overheads add up to the total.
       const overhead = a.headerBytes + Math.max(0, a.bodyWireBytes - payload);
@@ -671,7 +711,7 @@ export class LongPollSession extends PollingSession {
         this.emit({
           type: 'message',
           direction: 'in',
-          size: utf8Length(texts[i]),
+          size: sizes[i],
           binary: false,
           ...masked(this.maskText(texts[i]), texts[i]),
           requestId,
