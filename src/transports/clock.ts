@@ -3,6 +3,9 @@ import { performance } from 'node:perf_hooks';
 /** Monotonic milliseconds (fractional). Wall-clock time is only recorded once, at session start. */
 export const monotonic = (): number => performance.now();
 
+/** b - a in ms to the microsecond, like the session clock (subtracting rounded times leaves float noise: 6.9879999999999995). */
+export const span = (a: number, b: number): number => Math.round((b - a) * 1000) / 1000;
+
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve();

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { HeaderList, RequestEvent } from '../shared/events';
 import { DEFAULTS } from '../shared/options';
+import { span } from './clock';
 import { DialError, agentProtocol, describeStall, dialConnector, dialTraceOf, formatCertificate, stallPhase, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
 import type { EventSink } from './session';
@@ -359,12 +360,12 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, he
           sink.emit({
             type: 'timing',
             requestId,
-            dns: dns === undefined ? undefined : dns - base,
-            tcp: tcp === undefined ? undefined : tcp - (dns ?? base),
-            proxy: tunnel === undefined || tcp === undefined ? undefined : tunnel - tcp,
-            tls: secured === undefined || tcp === undefined ? undefined : secured - (tunnel ?? tcp),
-            ttfb: times.headers - sentAt,
-            total: end - start,
+            dns: dns === undefined ? undefined : span(base, dns),
+            tcp: tcp === undefined ? undefined : span(dns ?? base, tcp),
+            proxy: tunnel === undefined || tcp === undefined ? undefined : span(tcp, tunnel),
+            tls: secured === undefined || tcp === undefined ? undefined : span(tunnel ?? tcp, secured),
+            ttfb: span(sentAt, times.headers),
+            total: span(start, end),
             bodyWireBytes: Math.max(0, sock.bytesRead - startRead - headerBytes),
             reusedSocket: reused,
             remoteAddress: sock.remoteAddress,

@@ -4,7 +4,7 @@ import { oneLine, truncate, utf8Length } from '../shared/events';
 import { getPathString } from '../shared/jsonPath';
 import { DEFAULTS, type ConnectOptions } from '../shared/options';
 import { applyAuth, type AuthPlacement } from './auth';
-import { backoffDelay, sleep } from './clock';
+import { backoffDelay, sleep, span } from './clock';
 import { describeNetworkError } from './errors';
 import { describeStall } from './dial';
 import { httpRequest, progressBytes, readBody, type HttpExchange, type HttpProgress } from './http';
@@ -418,7 +418,7 @@ abstract class PollingSession extends Session {
       });
       const body = await readBody(ex.res);
       const endT = this.now();
-      ex.finish(this.purpose === 'long-poll' ? { heldMs: ex.times.headers - ex.times.sent } : undefined);
+      ex.finish(this.purpose === 'long-poll' ? { heldMs: span(ex.times.sent, ex.times.headers) } : undefined);
       if (this.signal.aborted) return { kind: 'stopped' };
       return { kind: 'answer', ex, status: ex.res.statusCode ?? 0, body, startT, endT, headerBytes: trace.headerBytes, bodyWireBytes: trace.bodyWireBytes };
     } catch (error) {
@@ -633,8 +633,8 @@ export class LongPollSession extends PollingSession {
   protected pollExtras(times: ExchangeTimes, cursor: string | undefined): Partial<PollEvent> {
     const { sent, headers } = times;
     return {
-      heldMs: sent !== undefined && headers !== undefined ? headers - sent : undefined,
-      gapMs: sent !== undefined && this.lastEndT !== undefined ? Math.max(0, sent - this.lastEndT) : undefined,
+      heldMs: sent !== undefined && headers !== undefined ? span(sent, headers) : undefined,
+      gapMs: sent !== undefined && this.lastEndT !== undefined ? Math.max(0, span(this.lastEndT, sent)) : undefined,
       cursor: cursor === undefined ? undefined : this.redact(cursor),
     };
   }

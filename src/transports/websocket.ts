@@ -5,7 +5,7 @@ import WebSocket, { type ClientOptions, type RawData } from 'ws';
 import { oneLine, truncate, utf8Length, type HeaderList, type MessageEvent, type TlsCertificate } from '../shared/events';
 import { DEFAULTS } from '../shared/options';
 import { applyAuth } from './auth';
-import { backoffDelay } from './clock';
+import { backoffDelay, span } from './clock';
 import { DialError, describeStall, dial, formatCertificate, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
 import { USER_AGENT, parseRequestHead, rawHeaderList, redirectRefusal, responseHeaderBytes, stripForCrossOrigin } from './http';
@@ -413,12 +413,12 @@ export class WebSocketSession extends Session {
         this.emit({
           type: 'timing',
           requestId,
-          dns: tDns === undefined ? undefined : tDns - start,
-          tcp: tTcp === undefined ? undefined : tTcp - (tDns ?? start),
-          proxy: tProxy === undefined || tTcp === undefined ? undefined : tProxy - tTcp,
-          tls: tTls === undefined || tTcp === undefined ? undefined : tTls - (tProxy ?? tTcp),
-          ttfb: tResponse === undefined ? undefined : tResponse - sentAt,
-          total: end - start,
+          dns: tDns === undefined ? undefined : span(start, tDns),
+          tcp: tTcp === undefined ? undefined : span(tDns ?? start, tTcp),
+          proxy: tProxy === undefined || tTcp === undefined ? undefined : span(tTcp, tProxy),
+          tls: tTls === undefined || tTcp === undefined ? undefined : span(tProxy ?? tTcp, tTls),
+          ttfb: tResponse === undefined ? undefined : span(sentAt, tResponse),
+          total: span(start, end),
           reusedSocket: false,
           remoteAddress: socket?.remoteAddress,
           remotePort: socket?.remotePort,
