@@ -189,6 +189,16 @@ export function dial(sink: EventSink, target: DialTarget, settings: DialSettings
     const s = net.connect({ host, port });
     watchTcp(s);
     finish(null, s);
+    if (timeoutMs > 0) {
+      // node:http queues the request until the socket connects: without a limit, a host that
+      // drops SYNs would hold it for the OS's connect timeout (about two minutes on Linux).
+      const limit = setTimeout(() => {
+        if (s.connecting) s.destroy(new DialError(`Timed out: could not connect to ${authority} within ${timeoutMs} ms`, 'TIMEOUT'));
+      }, timeoutMs);
+      const clear = (): void => clearTimeout(limit);
+      s.once('connect', clear);
+      s.once('close', clear);
+    }
     return trace;
   }
 

@@ -8,7 +8,9 @@ import * as net from 'node:net';
 import { describe, it } from 'node:test';
 import type { TransportKind } from '../../src/shared/events';
 import type { AuthConfig } from '../../src/shared/options';
+import { probeTransport } from '../../src/transports/probe';
 import type { ConnectError, Session } from '../../src/transports/session';
+import { PYTHON_WEBSOCKETS_MISSING, findPythonWithWebsockets, startPythonServer } from '../helpers/thirdParty';
 import {
   ALL,
   acceptKey,
@@ -132,6 +134,26 @@ describe('hostile: handshakes that never finish', () => {
       }),
     );
     // Long polling waits on purpose: a request nobody answers is a held request (see hostile-answers).
+  });
+
+  it('SYNs dropped (a listener whose accept queue is full): every transport and the probe give up after timeoutMs, saying they could not connect', async (t) => {
+    const python = findPythonWithWebsockets();
+    if (!python) return t.skip(PYTHON_WEBSOCKETS_MISSING);
+    // listen(0) and never accept: the kernel completes one handshake into the queue, then drops SYNs.
+    const full = await startPythonServer(python, 'import socket, sys, time\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(120)\n');
+    onCleanup(full.stop);
+    const filler = net.connect(full.port, '127.0.0.1');
+    filler.on('error', () => {});
+    onCleanup(() => void filler.destroy());
+    await new Promise<void>((r) => filler.once('connect', () => r()));
+    const origin = `http://127.0.0.1:${full.port}`;
+    for (const transport of ALL) {
+      const s = open(transport, urlFor(transport, origin, '/x'), { timeoutMs: 300, holdTimeoutMs: 60_000 });
+      const err = await connectFails(s);
+      assert.match(err.message, new RegExp(`could not connect to 127\\.0\\.0\\.1:${full.port} within 300 ms`, 'i'), `${transport}: ${err.message}`);
+      await assertCleanFailure(s, err);
+    }
+    await assert.rejects(probeTransport(`${origin}/x`, { timeoutMs: 300 }), /could not connect to 127\.0\.0\.1:\d+ within 300 ms/i);
   });
 
   it('answered one byte per second: the timeout fires and says how many bytes came', async () => {
