@@ -5,7 +5,7 @@ import { fmtBytes, fmtClock, fmtMs } from './format';
 /** Fixed row height (px), as VS Code's lists. CSS uses the same value via --row-height. */
 export const ROW_HEIGHT = 22;
 /** Rows rendered above and below the visible ones so fast scrolling shows no gaps. */
-const OVERSCAN = 8;
+const OVERSCAN = 3;
 /**
  * Browsers cap element heights (Chrome ~33.5M px, Firefox ~17.8M px). Past this, the scroll
  * range is scaled: scrollTop maps linearly onto the row index instead of 1 px = 1 px.
@@ -27,10 +27,10 @@ const TYPE_ICONS: Partial<Record<EventRow['type'], string>> = {
   retry: 'history',
 };
 
-/** A text cell: one Text node kept for the row's life, updated only when its string changes. */
+/** A text cell: its Text node is updated in place, and only exists while there is text. */
 interface TextCell {
   el: HTMLSpanElement;
-  text: Text;
+  text: Text | null;
 }
 
 interface RowView {
@@ -45,6 +45,8 @@ interface RowView {
   preview: TextCell;
   /** Index in the view this element shows (-1: none), and the rows it was filled from. */
   index: number;
+  /** translateY (px) last written. */
+  y: number;
   row: EventRow | undefined;
   prev: EventRow | undefined;
 }
@@ -219,7 +221,12 @@ export class LogList {
       const row = this.items[idx];
       const prev = idx > 0 ? this.items[idx - 1] : undefined;
       if (rv.el.hidden) rv.el.hidden = false;
-      rv.el.style.transform = `translateY(${st + (idx - top) * ROW_HEIGHT}px)`;
+      // Unscaled, a row sits at its own offset in the content and scrolling never moves it.
+      const y = m.spacerPx === m.n * ROW_HEIGHT ? idx * ROW_HEIGHT : st + (idx - top) * ROW_HEIGHT;
+      if (rv.y !== y) {
+        rv.y = y;
+        rv.el.style.transform = `translateY(${y}px)`;
+      }
       if (rv.index !== idx) {
         rv.index = idx;
         rv.el.setAttribute('aria-posinset', String(idx + 1));
@@ -243,25 +250,23 @@ export class LogList {
   }
 
   private createRow(): RowView {
-    const cell = (cls: string): TextCell => {
-      const text = document.createTextNode('');
-      return { el: h('span', { class: cls }, text), text };
-    };
+    const cell = (cls: string): TextCell => ({ el: h('span', { class: cls }), text: null });
     const rv: RowView = {
       el: h('div', { class: 'row', role: 'option', id: `log-row-${this.pool.length}`, 'aria-selected': 'false', 'aria-setsize': this.setSize }),
       time: cell('cell c-time'),
       delta: cell('cell c-delta'),
-      dirIcon: h('span', { class: 'codicon', 'aria-hidden': 'true' }),
+      dirIcon: h('span', { class: 'cell c-dir codicon', 'aria-hidden': 'true' }),
       type: cell('t-type'),
       label: cell('t-label'),
       size: cell('cell c-size'),
       id: cell('cell c-id'),
       preview: cell('cell c-preview'),
       index: -1,
+      y: NaN,
       row: undefined,
       prev: undefined,
     };
-    rv.el.append(rv.time.el, rv.delta.el, h('span', { class: 'cell c-dir' }, rv.dirIcon), h('span', { class: 'cell c-type' }, rv.type.el, rv.label.el), rv.size.el, rv.id.el, rv.preview.el);
+    rv.el.append(rv.time.el, rv.delta.el, rv.dirIcon, h('span', { class: 'cell c-type' }, rv.type.el, rv.label.el), rv.size.el, rv.id.el, rv.preview.el);
     this.el.appendChild(rv.el);
     return rv;
   }
@@ -281,7 +286,7 @@ export class LogList {
     setText(rv.time, fmtClock(row.t));
     setText(rv.delta, prev ? `+${fmtMs(row.t - prev.t)}` : '');
     const dirIcon = row.type === 'error' ? 'error' : row.dir === 'in' ? 'arrow-down' : row.dir === 'out' ? 'arrow-up' : TYPE_ICONS[row.type] ?? 'circle-small';
-    const iconCls = `codicon codicon-${dirIcon} dir-${row.dir || 'none'}`;
+    const iconCls = `cell c-dir codicon codicon-${dirIcon} dir-${row.dir || 'none'}`;
     if (rv.dirIcon.className !== iconCls) rv.dirIcon.className = iconCls;
     setTitle(rv.dirIcon, row.dir === 'in' ? 'incoming' : row.dir === 'out' ? 'outgoing' : row.type);
     setText(rv.type, row.type);
@@ -348,7 +353,11 @@ export class LogList {
 }
 
 function setText(cell: TextCell, value: string): void {
-  if (cell.text.data !== value) cell.text.data = value;
+  if (!value) {
+    cell.text?.remove();
+    cell.text = null;
+  } else if (!cell.text) cell.text = cell.el.appendChild(document.createTextNode(value));
+  else if (cell.text.data !== value) cell.text.data = value;
 }
 
 function setTitle(el: HTMLElement, value: string): void {
