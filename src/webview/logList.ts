@@ -5,7 +5,7 @@ import { fmtBytes, fmtClock, fmtMs } from './format';
 /** Fixed row height (px), as VS Code's lists. CSS uses the same value via --row-height. */
 export const ROW_HEIGHT = 22;
 /** Rows rendered above and below the visible ones so fast scrolling shows no gaps. */
-const OVERSCAN = 8;
+const OVERSCAN = 3;
 /**
  * Browsers cap element heights (Chrome ~33.5M px, Firefox ~17.8M px). Past this, the scroll
  * range is scaled: scrollTop maps linearly onto the row index instead of 1 px = 1 px.
@@ -27,16 +27,26 @@ const TYPE_ICONS: Partial<Record<EventRow['type'], string>> = {
   retry: 'history',
 };
 
+/** A text cell: its Text node is updated in place, and only exists while there is text. */
+interface TextCell {
+  el: HTMLSpanElement;
+  text: Text | null;
+}
+
 interface RowView {
   el: HTMLDivElement;
-  time: HTMLSpanElement;
-  delta: HTMLSpanElement;
+  time: TextCell;
+  delta: TextCell;
   dirIcon: HTMLSpanElement;
-  type: HTMLSpanElement;
-  label: HTMLSpanElement;
-  size: HTMLSpanElement;
-  id: HTMLSpanElement;
-  preview: HTMLSpanElement;
+  type: TextCell;
+  label: TextCell;
+  size: TextCell;
+  id: TextCell;
+  preview: TextCell;
+  /** Index in the view this element shows (-1: none), and the rows it was filled from. */
+  index: number;
+  /** translateY (px) last written. */
+  y: number;
   row: EventRow | undefined;
   prev: EventRow | undefined;
 }
@@ -65,6 +75,8 @@ export class LogList {
   /** scrollTop we set ourselves; the scroll event it causes is not the user's. */
   private expectTop = -1;
   private frame = 0;
+  /** aria-setsize on the row elements: the number of rows in the view. */
+  private setSize = '0';
 
   constructor(private readonly on: LogListEvents) {
     this.spacer = h('div', { class: 'log-spacer' });
@@ -193,17 +205,32 @@ export class LogList {
     const last = Math.min(m.n, Math.ceil(top + m.perPage) + OVERSCAN);
     const count = Math.max(0, last - first);
     while (this.pool.length < count) this.pool.push(this.createRow());
-    for (let k = 0; k < this.pool.length; k++) {
+    // Row i of the view always goes to element i mod pool size: a row that stays in range
+    // (small scrolls, a few rows appended while following) keeps its element and text, and
+    // only moves. Elements are out of visual order in the DOM: aria-posinset gives the order.
+    const size = this.pool.length;
+    for (let k = 0; k < size; k++) {
       const rv = this.pool[k];
-      if (k >= count) {
+      // The index this element shows, if any: the one in [first, last) congruent to k.
+      const idx = first + ((k - (first % size) + size) % size);
+      if (idx >= last) {
         if (!rv.el.hidden) rv.el.hidden = true;
+        rv.index = -1;
         continue;
       }
-      const idx = first + k;
       const row = this.items[idx];
       const prev = idx > 0 ? this.items[idx - 1] : undefined;
-      rv.el.hidden = false;
-      rv.el.style.transform = `translateY(${st + (idx - top) * ROW_HEIGHT}px)`;
+      if (rv.el.hidden) rv.el.hidden = false;
+      // Unscaled, a row sits at its own offset in the content and scrolling never moves it.
+      const y = m.spacerPx === m.n * ROW_HEIGHT ? idx * ROW_HEIGHT : st + (idx - top) * ROW_HEIGHT;
+      if (rv.y !== y) {
+        rv.y = y;
+        rv.el.style.transform = `translateY(${y}px)`;
+      }
+      if (rv.index !== idx) {
+        rv.index = idx;
+        rv.el.setAttribute('aria-posinset', String(idx + 1));
+      }
       if (rv.row !== row || rv.prev !== prev) this.fill(rv, row, prev);
       const sel = row.seq === this.selected;
       if (rv.el.classList.contains('selected') !== sel) {
@@ -211,54 +238,69 @@ export class LogList {
         rv.el.setAttribute('aria-selected', String(sel));
       }
     }
-    const selView = this.pool.find((rv) => !rv.el.hidden && rv.row?.seq === this.selected);
+    const setSize = String(m.n);
+    if (this.setSize !== setSize) {
+      this.setSize = setSize;
+      for (const rv of this.pool) rv.el.setAttribute('aria-setsize', setSize);
+    }
+    const selView = this.pool.find((rv) => rv.index >= 0 && rv.row?.seq === this.selected);
     if (selView) this.el.setAttribute('aria-activedescendant', selView.el.id);
     else this.el.removeAttribute('aria-activedescendant');
     this.on.rendered(Math.max(0, Math.floor(m.n - (top + m.perPage) + 0.01)));
   }
 
   private createRow(): RowView {
-    const cell = (cls: string): HTMLSpanElement => h('span', { class: `cell ${cls}` });
+    const cell = (cls: string): TextCell => ({ el: h('span', { class: cls }), text: null });
     const rv: RowView = {
-      el: h('div', { class: 'row', role: 'option', id: `log-row-${this.pool.length}`, 'aria-selected': 'false' }),
-      time: cell('c-time'),
-      delta: cell('c-delta'),
-      dirIcon: h('span', { class: 'codicon', 'aria-hidden': 'true' }),
-      type: h('span', { class: 't-type' }),
-      label: h('span', { class: 't-label' }),
-      size: cell('c-size'),
-      id: cell('c-id'),
-      preview: cell('c-preview'),
+      el: h('div', { class: 'row', role: 'option', id: `log-row-${this.pool.length}`, 'aria-selected': 'false', 'aria-setsize': this.setSize }),
+      time: cell('cell c-time'),
+      delta: cell('cell c-delta'),
+      dirIcon: h('span', { class: 'cell c-dir codicon', 'aria-hidden': 'true' }),
+      type: cell('t-type'),
+      label: cell('t-label'),
+      size: cell('cell c-size'),
+      id: cell('cell c-id'),
+      preview: cell('cell c-preview'),
+      index: -1,
+      y: NaN,
       row: undefined,
       prev: undefined,
     };
-    rv.el.append(rv.time, rv.delta, h('span', { class: 'cell c-dir' }, rv.dirIcon), h('span', { class: 'cell c-type' }, rv.type, rv.label), rv.size, rv.id, rv.preview);
+    rv.el.append(rv.time.el, rv.delta.el, rv.dirIcon, h('span', { class: 'cell c-type' }, rv.type.el, rv.label.el), rv.size.el, rv.id.el, rv.preview.el);
     this.el.appendChild(rv.el);
     return rv;
   }
 
+  /**
+   * Fills a row element. Only what differs from what it shows is written: each write of
+   * text, class or title costs style and layout work for that cell, and consecutive rows
+   * mostly share type, label, size and direction. Text goes in as Text node data (inert).
+   */
   private fill(rv: RowView, row: EventRow, prev: EventRow | undefined): void {
     rv.row = row;
     rv.prev = prev;
-    rv.el.dataset.seq = String(row.seq);
-    rv.el.className = `row${row.error || row.type === 'error' ? ' error' : ''}${row.seq === this.selected ? ' selected' : ''}`;
-    rv.time.textContent = fmtClock(row.t);
-    rv.delta.textContent = prev ? `+${fmtMs(row.t - prev.t)}` : '';
+    const el = rv.el;
+    el.dataset.seq = String(row.seq);
+    const cls = `row${row.error || row.type === 'error' ? ' error' : ''}${row.seq === this.selected ? ' selected' : ''}`;
+    if (el.className !== cls) el.className = cls;
+    setText(rv.time, fmtClock(row.t));
+    setText(rv.delta, prev ? `+${fmtMs(row.t - prev.t)}` : '');
     const dirIcon = row.type === 'error' ? 'error' : row.dir === 'in' ? 'arrow-down' : row.dir === 'out' ? 'arrow-up' : TYPE_ICONS[row.type] ?? 'circle-small';
-    rv.dirIcon.className = `codicon codicon-${dirIcon} dir-${row.dir || 'none'}`;
-    rv.dirIcon.title = row.dir === 'in' ? 'incoming' : row.dir === 'out' ? 'outgoing' : row.type;
-    rv.type.textContent = row.type;
-    rv.label.textContent = row.label && row.label !== row.type ? row.label : '';
-    rv.size.textContent = row.size >= 0 ? fmtBytes(row.size) : '';
-    rv.id.textContent = row.id ?? '';
-    rv.id.title = row.id !== undefined ? `SSE id ${row.id}` : '';
-    rv.preview.textContent = row.preview;
-    rv.preview.title = row.preview;
+    const iconCls = `cell c-dir codicon codicon-${dirIcon} dir-${row.dir || 'none'}`;
+    if (rv.dirIcon.className !== iconCls) rv.dirIcon.className = iconCls;
+    setTitle(rv.dirIcon, row.dir === 'in' ? 'incoming' : row.dir === 'out' ? 'outgoing' : row.type);
+    setText(rv.type, row.type);
+    setText(rv.label, row.label && row.label !== row.type ? row.label : '');
+    setText(rv.size, row.size >= 0 ? fmtBytes(row.size) : '');
+    setText(rv.id, row.id ?? '');
+    setTitle(rv.id.el, row.id !== undefined ? `SSE id ${row.id}` : '');
+    setText(rv.preview, row.preview);
+    setTitle(rv.preview.el, row.preview);
   }
 
   private onClick(e: MouseEvent): void {
     const rowEl = (e.target as Element).closest('.row');
-    const rv = rowEl && this.pool.find((p) => p.el === rowEl);
+    const rv = rowEl && this.pool.find((p) => p.el === rowEl && p.index >= 0);
     if (!rv?.row) return;
     this.el.focus({ preventScroll: true });
     if (rv.row !== this.items[this.items.length - 1] && this._following) this.setFollowing(false, false);
@@ -308,4 +350,16 @@ export class LogList {
     this.reveal(idx);
     this.selectRow(this.items[idx], 'keyboard');
   }
+}
+
+function setText(cell: TextCell, value: string): void {
+  if (!value) {
+    cell.text?.remove();
+    cell.text = null;
+  } else if (!cell.text) cell.text = cell.el.appendChild(document.createTextNode(value));
+  else if (cell.text.data !== value) cell.text.data = value;
+}
+
+function setTitle(el: HTMLElement, value: string): void {
+  if (el.title !== value) el.title = value;
 }

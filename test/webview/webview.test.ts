@@ -25,6 +25,12 @@ async function visibleRows(p: Panel): Promise<Array<{ seq: number; y: number; te
   });
 }
 
+/** Scrolls the log to its top (the panel may be too short to show every row) and lets it render. */
+async function scrollLogToTop(p: Panel): Promise<void> {
+  await p.page.evaluate(() => (document.getElementById('log')!.scrollTop = 0));
+  await frames(p);
+}
+
 /** Waits until the rendering loop has run (two animation frames). */
 async function frames(p: Panel): Promise<void> {
   await p.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
@@ -44,6 +50,7 @@ describe('inspector webview', () => {
     const events = wsEvents(12);
     await p.send(snapshot({ sessions: [{ ...S, total: events.length }], activeSessionId: S.id, rows: rowsOf(events), stats: STATS, hints: HINTS }));
     await p.page.waitForFunction((n) => document.getElementById('log-count')?.textContent === `${n} rows`, events.length);
+    await scrollLogToTop(p);
     const rows = await visibleRows(p);
     assert.equal(rows[0].seq, 0);
     assert.match(rows[0].text, /session/);
@@ -70,6 +77,45 @@ describe('inspector webview', () => {
     const masked = { ...S, id: 'ws-2', url: 'ws://127.0.0.1:41234/ws?access_token=«redacted …4a60»' };
     await q.send(snapshot({ sessions: [masked], activeSessionId: masked.id, defaults: {} }));
     assert.equal(await q.page.inputValue('#url input'), '');
+  });
+
+  it('a few rows appended while following keep the other rows in their elements; aria-posinset/setsize give the order', async () => {
+    const p = await open();
+    const row = (seq: number): EventRow => ({ seq, t: seq * 10, type: 'message', dir: 'in', size: 5, label: 'text', preview: `row ${seq}` });
+    await p.send(snapshot({ sessions: [S], activeSessionId: S.id, rows: Array.from({ length: 200 }, (_, i) => row(i)) }));
+    await p.page.waitForFunction(() => document.getElementById('log-count')?.textContent === '200 rows');
+    await frames(p);
+    const shown = (): Promise<Array<{ seq: number; id: string; pos: number; size: string; preview: string }>> =>
+      p.page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('#log .row:not([hidden])')].map((el) => ({
+          seq: Number(el.dataset.seq),
+          id: el.id,
+          pos: Number(el.getAttribute('aria-posinset')),
+          size: el.getAttribute('aria-setsize') ?? '',
+          preview: el.querySelector('.c-preview')?.textContent ?? '',
+        })),
+      );
+    const before = await shown();
+    assert.ok(before.some((r) => r.seq === 199), 'following: the newest row is shown');
+    for (const r of before) {
+      assert.equal(r.pos, r.seq + 1);
+      assert.equal(r.size, '200');
+      assert.equal(r.preview, `row ${r.seq}`);
+    }
+    await p.send(appendRows(S.id, [row(200), row(201)], { total: 202, dropped: 0, stats: STATS }));
+    await p.page.waitForFunction(() => document.querySelector('#log .row[data-seq="201"]:not([hidden])') !== null);
+    await frames(p);
+    const after = await shown();
+    assert.ok(after.some((r) => r.seq === 201), 'still following');
+    const kept = after.filter((r) => before.some((b) => b.seq === r.seq));
+    assert.ok(kept.length >= after.length - 4, `rows shown before and after: ${kept.length} of ${after.length}`);
+    for (const r of kept) assert.equal(r.id, before.find((b) => b.seq === r.seq)!.id, `row ${r.seq} kept its element`);
+    for (const r of after) {
+      assert.equal(r.pos, r.seq + 1);
+      assert.equal(r.size, '202');
+      assert.equal(r.preview, `row ${r.seq}`);
+    }
+    await p.assertClean();
   });
 
   it('keeps 100,000 rows virtualized: small DOM, right rows in the middle, follow/pause, cap counter', async () => {
@@ -204,6 +250,7 @@ describe('inspector webview', () => {
     await p.page.waitForFunction((n) => document.getElementById('log-count')?.textContent === `${n} rows`, events.length);
     // Pick the first incoming tick message.
     const tick = json.find((e) => e.type === 'message' && e.direction === 'in' && typeof e.data === 'string' && e.data.startsWith('{"seq":1,'))!;
+    await scrollLogToTop(p);
     await p.page.click('.row[data-seq="0"]');
     await p.page.click(`.row[data-seq="${tick.seq}"]`);
     const req = await p.waitPosted('DetailRequest', 1, `"seq":${tick.seq}`);
