@@ -160,7 +160,7 @@ async function openPanel(page: Page, origin: string): Promise<void> {
     type: 'Snapshot',
     sessions: [{ id: 's1', name: 'bench', transport: 'ws', url: 'ws://127.0.0.1/blast', state: 'open', readOnly: false, total: 0, dropped: 0 }],
     activeSessionId: 's1',
-    rows: [],
+    rows: toColumns([]),
     hints: [],
     settings: { logCap: FRAMES, revealSecrets: false },
     defaults: {},
