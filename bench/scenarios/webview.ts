@@ -218,6 +218,9 @@ export async function run(p: ClientParams): Promise<ScenarioResult[]> {
     const heap1 = await heapAfterGc(cdp);
     const m1 = await metrics(cdp);
     const counts = await page.evaluate(() => (window as unknown as W).__counts());
+    // A measurement of a page that dropped the batches would look fast: make sure the rows are there.
+    const shown = await page.evaluate(() => document.getElementById('log-count')?.textContent ?? '');
+    if (shown.replace(/\D/g, '') !== String(FRAMES) || counts.rows === 0) throw new Error(`the page did not take the ${FRAMES} rows (it shows "${shown}", ${counts.rows} row elements): ${errors.join('; ') || 'no page error'}`);
 
     // 1,000-frame batches on top of the 100,000 (the log stays at its cap of 100,000).
     const extra = new HostPipeline(rec.log, rec.stats, {}, rec.nowT, () => undefined);
