@@ -16,7 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { EventLog } from '../../src/shared/eventLog';
 import { toColumns } from '../../src/shared/rows';
 import type { SessionStats } from '../../src/shared/stats';
@@ -36,7 +36,7 @@ interface W {
   __counts(): { elements: number; rows: number };
 }
 
-async function serve(): Promise<{ origin: string; close(): Promise<void> }> {
+export async function serve(): Promise<{ origin: string; close(): Promise<void> }> {
   const dist = join(ROOT, 'dist/webview');
   const main = join(dist, 'main.js');
   if (!existsSync(main)) throw new Error('dist/webview/main.js is missing: run `node esbuild.js --production` first (npm run bench does).');
@@ -151,7 +151,17 @@ async function record(port: number): Promise<{ log: EventLog; stats: SessionStat
   return { log: s.log, stats: s.stats, nowT: () => s.now() };
 }
 
-async function openPanel(page: Page, origin: string): Promise<void> {
+/** Headless Chromium as the webview scenarios use it. */
+export function launch(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+  });
+}
+
+export async function openPanel(page: Page, origin: string): Promise<void> {
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   await page.addInitScript(pageHelpers);
   await page.goto(`${origin}/panel`, { waitUntil: 'commit' });
@@ -187,12 +197,7 @@ export async function run(p: ClientParams): Promise<ScenarioResult[]> {
 
   const site = await serve();
   const userDataDir = mkdtempSync(join(tmpdir(), 'ri-bench-chromium-'));
-  const ctx = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 800 },
-  });
+  const ctx = await launch(userDataDir);
   try {
     const errors: string[] = [];
     // Per-record delivery in a page of its own, so the batched page starts clean.
