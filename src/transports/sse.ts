@@ -212,6 +212,7 @@ export class SseSession extends Session {
           headersTimeoutMs: this.options.timeoutMs ?? DEFAULTS.timeoutMs,
           signal,
           redirects: this.options.redirects ?? 'same-origin',
+          tapBody: isEventStream,
         });
       } catch (err) {
         if (signal.aborted || this.ended) throw abortError();
@@ -274,11 +275,21 @@ export class SseSession extends Session {
     this.unknownFieldNotices = 0;
     enqueueControl(conn, CONTROL_RETRY_ZERO);
     const res = conn.res;
-    res.on('data', (chunk: Buffer) => this.onChunk(conn, chunk));
+    const tap = conn.ex.tap?.taken ? conn.ex.tap : undefined;
+    if (tap) {
+      // The body's bytes come from the socket (BodyTap); res only ends. Started on the next tick, like the 'data' of a resumed stream.
+      process.nextTick(() => {
+        if (!conn.done) tap.start({ data: (chunk, marks) => this.onChunk(conn, chunk, marks), error: (e) => this.onBodyError(conn, e) });
+      });
+      res.resume();
+    } else {
+      res.on('data', (chunk: Buffer) => this.onChunk(conn, chunk));
+    }
     res.on('end', () => this.streamEnded(conn, 'end'));
     res.on('error', (e) => this.streamEnded(conn, 'error', e));
     res.on('close', () => this.streamEnded(conn, 'error', conn.early));
     if (conn.early || res.destroyed) {
+      if (tap?.error) return this.onBodyError(conn, tap.error);
       this.streamEnded(conn, 'error', conn.early);
       return;
     }
@@ -288,11 +299,11 @@ export class SseSession extends Session {
   }
 
   /** Hot path: bytes from the stream. */
-  private onChunk(conn: Connection, chunk: Buffer): void {
+  private onChunk(conn: Connection, chunk: Buffer, framing?: readonly number[]): void {
     if (conn.done) return;
     if (this.idleTimer) conn.lastByteAt = this.now();
     this.idDirty = false;
-    if (!this.inspector.push(chunk)) {
+    if (!this.inspector.push(chunk, framing)) {
       const l = this.limit!;
       const message =
         l.kind === 'line'
@@ -304,6 +315,13 @@ export class SseSession extends Session {
     }
     // Only ids reach eventsource (once per chunk), so it sends the right Last-Event-ID.
     if (this.idDirty) enqueueControl(conn, Buffer.from(`id: ${this.lastId}\ndata\n\n`));
+  }
+
+  /** The chunked framing of the body is malformed (BodyTap): said once, then the stream ends like a broken connection. */
+  private onBodyError(conn: Connection, err: Error): void {
+    if (conn.done || this.ended) return;
+    this.emit({ type: 'error', code: (err as NodeJS.ErrnoException).code ?? 'BAD_CHUNKED_ENCODING', message: this.redact(err.message), requestId: conn.requestId, fatal: false });
+    this.streamEnded(conn, 'error', err);
   }
 
   /** Hot path: one event object per SSE event, payload by reference. */
@@ -533,6 +551,14 @@ export class SseSession extends Session {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
+}
+
+/** The responses eventsource accepts as a stream (200, text/event-stream): only their bodies are read from the socket directly. */
+function isEventStream(res: IncomingMessage): boolean {
+  if (res.statusCode !== 200) return false;
+  const v = res.headers['content-type'];
+  if (v === undefined) return false;
+  return (Array.isArray(v) ? v.join(', ') : String(v)).toLowerCase().startsWith('text/event-stream');
 }
 
 /**

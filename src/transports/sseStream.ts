@@ -130,23 +130,35 @@ export class SseStreamInspector {
     this.limitHit = false;
   }
 
-  /** Feeds bytes as they arrived. Returns false once a limit has stopped the inspector. */
-  push(chunk: Uint8Array): boolean {
+  /**
+   * Feeds bytes as they arrived. Returns false once a limit has stopped the inspector.
+   * `framing` ([offset, bytes, ...], offsets ascending into `chunk`): transport bytes that were
+   * on the wire around this payload (HTTP chunk framing); each is counted in the overhead of
+   * the event whose line holds that offset.
+   */
+  push(chunk: Uint8Array, framing?: readonly number[]): boolean {
     if (this.limitHit) return false;
     let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    /** Added to a framing offset to make it an offset into `b`. */
+    let shift = 0;
     if (this.bomHold !== undefined) {
-      const head = this.bomHold.length ? Buffer.concat([this.bomHold, b]) : b;
+      const held = this.bomHold.length;
+      const head = held ? Buffer.concat([this.bomHold, b]) : b;
       if (head.length < 3 && isBomPrefix(head)) {
         this.bomHold = Buffer.from(head);
+        if (framing) for (let k = 1; k < framing.length; k += 2) this.blockBytes += framing[k];
         return true;
       }
       this.bomHold = undefined;
       b = head;
+      shift = held;
       if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
         this.blockBytes += 3;
         b = b.subarray(3);
+        shift -= 3;
       }
     }
+    let mark = framing && framing.length ? 0 : -1;
     const n = b.length;
     const max = this.maxLineBytes;
     let i = 0;
@@ -185,6 +197,14 @@ export class SseStreamInspector {
           this.crGuess = this.crlfStyle ? 1 : 0;
         }
       }
+      if (mark >= 0) {
+        // Framing that arrived before this line's end belongs to this line's block.
+        while (mark < framing!.length && framing![mark] + shift < next) {
+          this.blockBytes += framing![mark + 1];
+          mark += 2;
+        }
+        if (mark >= framing!.length) mark = -1;
+      }
       if (this.pendingLen) {
         // The line began in an earlier chunk: join it (once) and feed it on its own, first.
         const total = this.pendingLen + (end - i);
@@ -204,6 +224,10 @@ export class SseStreamInspector {
       i = next;
     }
     if (!this.flush(b, runStart, runEnd)) return false;
+    if (mark >= 0) {
+      // Framing inside the unfinished line: its block is the current one.
+      for (; mark < framing!.length; mark += 2) this.blockBytes += framing![mark + 1];
+    }
     if (i < n) {
       if (this.pendingLen + (n - i) > max) return this.stop('line');
       // Copied: the caller may reuse its buffer, and a partial line is usually short.
