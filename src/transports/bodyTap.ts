@@ -32,11 +32,11 @@ interface Parser {
 
 export interface BodySink {
   /**
-   * Payload bytes of the body. `marks` is [offset, bytes, offset, bytes, ...]: chunked-encoding
-   * framing of `bytes` bytes (the size line and the CRLF after the data) carried the payload
-   * starting at `offset`. Both are only valid during the call.
+   * Payload bytes of the body. The first `markCount` entries of `marks` are [offset, bytes, ...]:
+   * chunked-encoding framing of `bytes` bytes (the size line and the CRLF after the data)
+   * carried the payload starting at `offset`. Both are only valid during the call.
    */
-  data(body: Buffer, marks: readonly number[]): void;
+  data(body: Buffer, marks: readonly number[], markCount: number): void;
   /** The body's framing is malformed; the socket is being destroyed. */
   error(err: Error): void;
 }
@@ -72,6 +72,8 @@ export class BodyTap {
   private headTail = EMPTY;
   private sink?: BodySink;
   private queue: { body: Buffer; marks: number[] }[] = [];
+  /** Entries of `marks` in use: the array keeps its length (setting it to 0 would free and regrow its store every read). */
+  private markCount = 0;
   private queuedError?: Error;
   // Chunked decoder.
   private st = St.Size;
@@ -82,7 +84,6 @@ export class BodyTap {
   private firstPiece = false;
   /** Bytes of the current size line seen in earlier reads (kept to give the last chunk back to node). */
   private held = EMPTY;
-  private readonly pieces: Buffer[] = [];
   private readonly marks: number[] = [];
 
   constructor(
@@ -108,7 +109,7 @@ export class BodyTap {
     this.sink = sink;
     const q = this.queue;
     this.queue = [];
-    for (const { body, marks } of q) sink.data(body, marks);
+    for (const { body, marks } of q) sink.data(body, marks, marks.length);
     if (this.queuedError) sink.error(this.queuedError);
   }
 
@@ -127,7 +128,7 @@ export class BodyTap {
     }
     if (this.mode === 'chunked') return this.chunked(d, 0);
     if (this.mode === 'raw') {
-      this.deliver(d, NO_MARKS);
+      this.deliver(d, NO_MARKS, 0);
       return d.length;
     }
     return this.head(d);
@@ -170,7 +171,7 @@ export class BodyTap {
       this.taken = true;
       if (end >= d.length) return d.length;
       if (mode === 'raw') {
-        this.deliver(d.subarray(end), NO_MARKS);
+        this.deliver(d.subarray(end), NO_MARKS, 0);
         return d.length;
       }
       return this.chunked(d, end);
@@ -180,8 +181,6 @@ export class BodyTap {
   /** De-chunks d[from..]: one delivery per read. */
   private chunked(d: Buffer, from: number): number | Error {
     const n = d.length;
-    const pieces = this.pieces;
-    const marks = this.marks;
     let total = 0;
     let i = from;
     // Where the current size line starts in d (for the last chunk, given back to node).
@@ -192,9 +191,13 @@ export class BodyTap {
           const take = Math.min(this.remaining, n - i);
           if (this.firstPiece) {
             this.firstPiece = false;
-            marks.push(total, this.chunkFraming);
+            const m = this.markCount;
+            this.marks[m] = total;
+            this.marks[m + 1] = this.chunkFraming;
+            this.markCount = m + 2;
           }
-          pieces.push(take === n - i && i === 0 ? d : d.subarray(i, i + take));
+          // The payload is moved down over the framing, in the read's own buffer (only the tap reads it): no copy, no view per chunk.
+          if (i !== from + total) d.copyWithin(from + total, i, i + take);
           total += take;
           i += take;
           this.remaining -= take;
@@ -202,12 +205,12 @@ export class BodyTap {
           break;
         }
         case St.DataCR:
-          if (d[i] !== CR) return this.fail(d, total, 'no CRLF after the chunk data');
+          if (d[i] !== CR) return this.fail(d, from, total, 'no CRLF after the chunk data');
           i++;
           this.st = St.DataLF;
           break;
         case St.DataLF:
-          if (d[i] !== LF) return this.fail(d, total, 'no CRLF after the chunk data');
+          if (d[i] !== LF) return this.fail(d, from, total, 'no CRLF after the chunk data');
           i++;
           this.st = St.Size;
           lineStart = i;
@@ -219,35 +222,36 @@ export class BodyTap {
           const c = d[i];
           const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
           if (v >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) return this.fail(d, total, 'a chunk size too large');
+            if (++this.digits > MAX_SIZE_DIGITS) return this.fail(d, from, total, 'a chunk size too large');
             this.size = this.size * 16 + v;
             i++;
           } else if (this.digits > 0 && (c === CR || c === 0x3b)) {
             this.st = c === CR ? St.SizeLF : St.Ext;
             i++;
           } else {
-            return this.fail(d, total, `invalid character ${describeByte(c)} in a chunk size`);
+            return this.fail(d, from, total, `invalid character ${describeByte(c)} in a chunk size`);
           }
           break;
         }
         case St.Ext: {
           let j = i;
           while (j < n && d[j] !== CR && d[j] !== LF) j++;
-          if (this.held.length + (j - lineStart) > MAX_SIZE_LINE) return this.fail(d, total, `a chunk size line longer than ${MAX_SIZE_LINE} bytes`);
-          if (j < n && d[j] === LF) return this.fail(d, total, 'a chunk extension ended by LF without CR');
+          if (this.held.length + (j - lineStart) > MAX_SIZE_LINE) return this.fail(d, from, total, `a chunk size line longer than ${MAX_SIZE_LINE} bytes`);
+          if (j < n && d[j] === LF) return this.fail(d, from, total, 'a chunk extension ended by LF without CR');
           i = j < n ? j + 1 : n;
           if (j < n) this.st = St.SizeLF;
           break;
         }
         case St.SizeLF: {
-          if (d[i] !== LF) return this.fail(d, total, 'no LF after CR in a chunk size line');
+          if (d[i] !== LF) return this.fail(d, from, total, 'no LF after CR in a chunk size line');
           i++;
           const lineBytes = this.held.length + (i - lineStart);
           if (this.size === 0) {
             // The last chunk: it, the trailers and the final CRLF are node's, which ends the response.
             const back = this.held.length ? Buffer.concat([this.held, d.subarray(lineStart)]) : d.subarray(lineStart);
             this.held = EMPTY;
-            this.flush(total);
+            // (The payload was moved down over framing before lineStart: `back` is untouched.)
+            this.flush(d, from, total);
             this.unwrap();
             return this.orig.call(this.parser, back);
           }
@@ -263,33 +267,31 @@ export class BodyTap {
     if (this.st === St.Size || this.st === St.Ext || this.st === St.SizeLF) {
       // A size line continues in the next read: keep its bytes (short; bounded by MAX_SIZE_LINE).
       if (lineStart < n) this.held = this.held.length ? Buffer.concat([this.held, d.subarray(lineStart)]) : Buffer.from(d.subarray(lineStart));
-      if (this.held.length > MAX_SIZE_LINE) return this.fail(d, total, `a chunk size line longer than ${MAX_SIZE_LINE} bytes`);
+      if (this.held.length > MAX_SIZE_LINE) return this.fail(d, from, total, `a chunk size line longer than ${MAX_SIZE_LINE} bytes`);
     }
-    this.flush(total);
+    this.flush(d, from, total);
     return n;
   }
 
-  private flush(total: number): void {
-    const pieces = this.pieces;
-    if (total > 0) this.deliver(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, total), this.marks);
-    pieces.length = 0;
-    this.marks.length = 0;
+  /** Delivers the payload of this read, d[from, from + total) once moved together. */
+  private flush(d: Buffer, from: number, total: number): void {
+    if (total > 0) this.deliver(from === 0 && total === d.length ? d : d.subarray(from, from + total), this.marks, this.markCount);
+    this.markCount = 0;
   }
 
-  private deliver(body: Buffer, marks: readonly number[]): void {
-    if (this.sink) this.sink.data(body, marks);
-    else this.queue.push({ body, marks: marks.slice() });
+  private deliver(body: Buffer, marks: readonly number[], markCount: number): void {
+    if (this.sink) this.sink.data(body, marks, markCount);
+    else this.queue.push({ body, marks: marks.slice(0, markCount) });
   }
 
   /** Malformed framing: the payload before it is delivered, then the error; node destroys the socket on the returned error. */
-  private fail(d: Buffer, total: number, what: string): Error {
-    this.flush(total);
+  private fail(d: Buffer, from: number, total: number, what: string): Error {
+    this.flush(d, from, total);
     const e = new Error(`The server's chunked response body is malformed: ${what}.`) as NodeJS.ErrnoException & { rawPacket?: Buffer };
     e.code = 'BAD_CHUNKED_ENCODING';
     this.unwrap();
     this.queuedError = e;
     this.sink?.error(e);
-    void d;
     return e;
   }
 }

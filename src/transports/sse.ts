@@ -279,7 +279,7 @@ export class SseSession extends Session {
     if (tap) {
       // The body's bytes come from the socket (BodyTap); res only ends. Started on the next tick, like the 'data' of a resumed stream.
       process.nextTick(() => {
-        if (!conn.done) tap.start({ data: (chunk, marks) => this.onChunk(conn, chunk, marks), error: (e) => this.onBodyError(conn, e) });
+        if (!conn.done) tap.start({ data: (chunk, marks, markCount) => this.onChunk(conn, chunk, marks, markCount), error: (e) => this.onBodyError(conn, e) });
       });
       res.resume();
     } else {
@@ -299,11 +299,11 @@ export class SseSession extends Session {
   }
 
   /** Hot path: bytes from the stream. */
-  private onChunk(conn: Connection, chunk: Buffer, framing?: readonly number[]): void {
+  private onChunk(conn: Connection, chunk: Buffer, framing?: readonly number[], framingCount?: number): void {
     if (conn.done) return;
     if (this.idleTimer) conn.lastByteAt = this.now();
     this.idDirty = false;
-    if (!this.inspector.push(chunk, framing)) {
+    if (!this.inspector.push(chunk, framing, framingCount)) {
       const l = this.limit!;
       const message =
         l.kind === 'line'

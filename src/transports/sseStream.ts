@@ -65,6 +65,8 @@ export class SseStreamInspector {
   /** Dispatches predicted by the byte scan, consumed by onEvent: [size, overhead, retry or -1] per event. Reused, never shrunk. */
   private readonly dispatches: number[] = [];
   private dispatchHead = 0;
+  /** End of the predicted entries: the array keeps its length (setting it to 0 would free and regrow its store every chunk). */
+  private dispatchTail = 0;
   /** Raw values of retry lines, consumed by the parser's retry callbacks. */
   private readonly retries: string[] = [];
   private retryHead = 0;
@@ -89,7 +91,7 @@ export class SseStreamInspector {
       onEvent: (ev: EventSourceMessage) => {
         const q = this.dispatches;
         const h = this.dispatchHead;
-        if (h < q.length) {
+        if (h < this.dispatchTail) {
           this.dispatchHead = h + 3;
           this.handlers.onEvent(ev.data, ev.event, ev.id, q[h + 2] < 0 ? undefined : q[h + 2], q[h], q[h + 1]);
         } else {
@@ -123,8 +125,8 @@ export class SseStreamInspector {
     this.crlfStyle = true;
     this.bomHold = EMPTY;
     this.resetBlock();
-    this.dispatches.length = 0;
     this.dispatchHead = 0;
+    this.dispatchTail = 0;
     this.retries.length = 0;
     this.retryHead = 0;
     this.limitHit = false;
@@ -132,11 +134,11 @@ export class SseStreamInspector {
 
   /**
    * Feeds bytes as they arrived. Returns false once a limit has stopped the inspector.
-   * `framing` ([offset, bytes, ...], offsets ascending into `chunk`): transport bytes that were
-   * on the wire around this payload (HTTP chunk framing); each is counted in the overhead of
-   * the event whose line holds that offset.
+   * `framing` (its first `framingCount` entries, default all: [offset, bytes, ...], offsets
+   * ascending into `chunk`): transport bytes that were on the wire around this payload (HTTP
+   * chunk framing); each is counted in the overhead of the event whose line holds that offset.
    */
-  push(chunk: Uint8Array, framing?: readonly number[]): boolean {
+  push(chunk: Uint8Array, framing?: readonly number[], framingCount = framing ? framing.length : 0): boolean {
     if (this.limitHit) return false;
     let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     /** Added to a framing offset to make it an offset into `b`. */
@@ -146,7 +148,7 @@ export class SseStreamInspector {
       const head = held ? Buffer.concat([this.bomHold, b]) : b;
       if (head.length < 3 && isBomPrefix(head)) {
         this.bomHold = Buffer.from(head);
-        if (framing) for (let k = 1; k < framing.length; k += 2) this.blockBytes += framing[k];
+        for (let k = 1; k < framingCount; k += 2) this.blockBytes += framing![k];
         return true;
       }
       this.bomHold = undefined;
@@ -158,7 +160,7 @@ export class SseStreamInspector {
         shift -= 3;
       }
     }
-    let mark = framing && framing.length ? 0 : -1;
+    let mark = framingCount > 0 ? 0 : -1;
     const n = b.length;
     const max = this.maxLineBytes;
     let i = 0;
@@ -199,11 +201,11 @@ export class SseStreamInspector {
       }
       if (mark >= 0) {
         // Framing that arrived before this line's end belongs to this line's block.
-        while (mark < framing!.length && framing![mark] + shift < next) {
+        while (mark < framingCount && framing![mark] + shift < next) {
           this.blockBytes += framing![mark + 1];
           mark += 2;
         }
-        if (mark >= framing!.length) mark = -1;
+        if (mark >= framingCount) mark = -1;
       }
       if (this.pendingLen) {
         // The line began in an earlier chunk: join it (once) and feed it on its own, first.
@@ -226,7 +228,7 @@ export class SseStreamInspector {
     if (!this.flush(b, runStart, runEnd)) return false;
     if (mark >= 0) {
       // Framing inside the unfinished line: its block is the current one.
-      for (; mark < framing!.length; mark += 2) this.blockBytes += framing![mark + 1];
+      for (; mark < framingCount; mark += 2) this.blockBytes += framing![mark + 1];
     }
     if (i < n) {
       if (this.pendingLen + (n - i) > max) return this.stop('line');
@@ -258,9 +260,9 @@ export class SseStreamInspector {
   private feed(text: string): boolean {
     this.parser.feed(text);
     // Everything predicted for this text has been consumed: reuse the arrays.
-    if (this.dispatchHead >= this.dispatches.length) {
-      this.dispatches.length = 0;
+    if (this.dispatchHead >= this.dispatchTail) {
       this.dispatchHead = 0;
+      this.dispatchTail = 0;
     }
     if (this.retryHead >= this.retries.length) {
       this.retries.length = 0;
@@ -276,7 +278,14 @@ export class SseStreamInspector {
     const len = e - s;
     if (len === 0) {
       // Blank line: the parser dispatches iff the block had a data line.
-      if (this.dataLines > 0) this.dispatches.push(this.dataBytes, this.blockBytes - this.dataBytes, this.blockRetry);
+      if (this.dataLines > 0) {
+        const q = this.dispatches;
+        const t = this.dispatchTail;
+        q[t] = this.dataBytes;
+        q[t + 1] = this.blockBytes - this.dataBytes;
+        q[t + 2] = this.blockRetry;
+        this.dispatchTail = t + 3;
+      }
       this.resetBlock();
       return true;
     }
