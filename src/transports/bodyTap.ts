@@ -92,7 +92,12 @@ export class BodyTap {
     private readonly accept: (res: IncomingMessage) => boolean,
   ) {
     this.parser = (socket as unknown as { parser: Parser }).parser;
-    this.orig = this.parser.execute;
+    this.orig = this.parser?.execute;
+    if (typeof this.orig !== 'function') {
+      // Not the node:http client this was written against: node reads the body.
+      this.mode = 'off';
+      return;
+    }
     this.parser.execute = this.execute;
     // node frees (and pools) the parser on these; the tap must be gone first.
     socket.prependListener('end', this.unwrap);
@@ -300,7 +305,8 @@ export class BodyTap {
 function bodyMode(res: IncomingMessage, method: string): 'chunked' | 'raw' | 'off' {
   const te = res.headers['transfer-encoding'];
   const cl = res.headers['content-length'];
-  if (te !== undefined) return cl === undefined && te.trim().toLowerCase() === 'chunked' ? 'chunked' : 'off';
+  // Chunked only as HTTP/1.1 defines it (one coding, no Content-Length); anything else is node's to judge.
+  if (te !== undefined) return cl === undefined && res.httpVersion === '1.1' && te.trim().toLowerCase() === 'chunked' ? 'chunked' : 'off';
   if (cl !== undefined) return 'off';
   const status = res.statusCode ?? 0;
   if (status < 200 || status === 204 || status === 304 || method === 'HEAD') return 'off';

@@ -139,6 +139,14 @@ describe('SSE body read from the socket', () => {
     assert.equal(close[0].wasClean, true);
   });
 
+  it('leaves a chunked HTTP/1.0 answer to node:http', async () => {
+    const s = await record([Buffer.from(HEAD.replace('HTTP/1.1', 'HTTP/1.0') + BODY)]);
+    assert.deepEqual(
+      messages(s).map((m) => [m.data, m.size]),
+      EXPECTED.map((e) => [e.data, e.size]),
+    );
+  });
+
   it('leaves a Content-Length body to node:http', async () => {
     const body = 'data: a\n\ndata: b\n\n';
     const head = `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n`;
