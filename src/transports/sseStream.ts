@@ -177,8 +177,9 @@ export class SseStreamInspector {
     let cr = b.indexOf(CR, i);
     let lf = b.indexOf(LF, i);
     while (i < n) {
-      if (lf !== -1 && lf < i) lf = b.indexOf(LF, i);
-      if (cr !== -1 && cr < i) cr = b.indexOf(CR, i);
+      // A line end right at i (the blank line ending an event) is seen without a call into indexOf.
+      if (lf !== -1 && lf < i) lf = b[i] === LF ? i : b.indexOf(LF, i);
+      if (cr !== -1 && cr < i) cr = b[i] === CR ? i : b.indexOf(CR, i);
       let end: number;
       let next: number;
       if (cr === -1) {
