@@ -15,7 +15,9 @@ import { SseStreamInspector, formatByteLimit } from './sseStream';
  * stop on 204, the status and content-type checks); it gets a fetch built on httpRequest(),
  * so every (re)connect is logged with headers and timings. The body passes through
  * SseStreamInspector, which logs every field raw; eventsource is fed only a small control
- * stream (ids and retry), so the payload is parsed once.
+ * stream (ids and retry), so the payload is parsed once. An event stream's body is read
+ * from the socket by BodyTap (chunked framing decoded there, one delivery per socket read,
+ * the framing counted in each event's overheadBytes); other bodies go through node:http.
  */
 
 /** What browsers and eventsource use when the server never sent `retry` (the spec leaves it to the client). */
