@@ -127,6 +127,21 @@ export abstract class Session implements EventSink {
   }
 
   /**
+   * emit() for an event read from a socket chunk whose time the transport took once (`readAt`,
+   * as recordMessage does): never earlier than the event before it, so t stays in seq order.
+   */
+  protected emitRead(init: EventInit, readAt: number): InspectorEvent {
+    const ev = init as InspectorEvent;
+    ev.seq = this.seq++;
+    const last = this.stats.lastT;
+    ev.t = readAt < last ? last : readAt;
+    this.log.push(ev);
+    updateStats(this.stats, ev);
+    this.notify(ev, ev);
+    return ev;
+  }
+
+  /**
    * Records a message the way emit() would, without an event object: the log keeps its time,
    * size and bytes in typed arrays and a slab (EventLog.pushMessage), the stats count it, and
    * only onEvent listeners, if any, get an object built for them. The receive hot path of

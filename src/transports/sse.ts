@@ -75,6 +75,8 @@ export class SseSession extends Session {
   private versionLogged = false;
   private unknownFieldNotices = 0;
   private lastId: string | undefined;
+  /** When the socket chunk being parsed was read. */
+  private chunkT = 0;
   private idDirty = false;
   private limit?: { kind: 'line' | 'event'; limit: number };
   private opening?: { promise: Promise<void>; resolve: () => void; reject: (e: ConnectError) => void; settled: boolean };
@@ -303,7 +305,9 @@ export class SseSession extends Session {
   /** Hot path: bytes from the stream. */
   private onChunk(conn: Connection, chunk: Buffer, framing?: readonly number[], framingCount?: number): void {
     if (conn.done) return;
-    if (this.idleTimer) conn.lastByteAt = this.now();
+    // One clock read per socket chunk: the time of every event it holds (as for WebSocket messages).
+    this.chunkT = this.now();
+    if (this.idleTimer) conn.lastByteAt = this.chunkT;
     this.idDirty = false;
     if (!this.inspector.push(chunk, framing, framingCount)) {
       const l = this.limit!;
@@ -349,7 +353,7 @@ export class SseSession extends Session {
       overheadBytes,
     };
     if (hidden) ev.redacted = true;
-    this.emit(ev);
+    this.emitRead(ev, this.chunkT);
   };
 
   private onRetryField(raw: string, value: number | undefined): void {
