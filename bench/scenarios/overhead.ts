@@ -132,8 +132,8 @@ async function sse(p: ClientParams, dir: string): Promise<ScenarioResult> {
   const inspectorPerMsg = avg(msgs.map((m) => m.overheadBytes ?? 0));
   const notes = [
     ...(r.why ? [`no packet capture (${r.why}): bytes counted at the server's sockets instead.`] : []),
-    `${res.chunks.length} HTTP chunks for ${blocks.length} events; chunked encoding adds ${chunkFraming} B per chunk (+${res.chunkFraming[res.chunkFraming.length - 1] ?? 0} B for the last chunk).`,
-    'The inspector\'s overheadBytes counts the SSE framing of each event; the chunked-encoding bytes of the HTTP body are not attributed to messages (the error on the last row).',
+    `${res.chunks.length} HTTP chunks for ${blocks.length} events; SSE framing ${sseFraming} B per event, chunked encoding ${chunkFraming} B per chunk (+${res.chunkFraming[res.chunkFraming.length - 1] ?? 0} B for the last chunk, which carries no event).`,
+    'The inspector\'s overheadBytes counts both: the SSE framing of each event and the chunked-encoding framing of the chunks that carried it.',
   ];
   return rowsToResult(
     'overhead-sse',
@@ -141,7 +141,6 @@ async function sse(p: ClientParams, dir: string): Promise<ScenarioResult> {
     [
       { what: 'request head', inspector: of(r.events, 'request')[0].headerBytes, wire: req.headBytes },
       { what: 'response head', inspector: of(r.events, 'response')[0].headerBytes, wire: res.headBytes },
-      { what: 'per event SSE framing', inspector: inspectorPerMsg, wire: sseFraming },
       { what: 'per event SSE framing + chunk encoding', inspector: inspectorPerMsg, wire: avg(blocks.map((b, i) => b.bytes - b.dataBytes + (i < res.chunks.length ? res.chunkFraming[i] : 0))) },
     ],
     r.source,

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { HeaderList, RequestEvent } from '../shared/events';
 import { DEFAULTS } from '../shared/options';
+import { BodyTap } from './bodyTap';
 import { span } from './clock';
 import { DialError, agentProtocol, describeStall, dialConnector, dialTraceOf, formatCertificate, stallPhase, type DialTrace } from './dial';
 import { describeNetworkError } from './errors';
@@ -38,6 +39,12 @@ export interface HttpRequestOptions {
   quietAbort?: boolean;
   /** Filled in as the exchange progresses, so a caller with its own time limit can say where it stalled (see describeStall). */
   progress?: HttpProgress;
+  /**
+   * A streamed body the caller reads from the socket itself (see BodyTap): called with each
+   * hop's final response head; when it returns true and the body is chunked or close-delimited,
+   * the exchange's `tap` owns the body and `res` emits no 'data' (only 'end', 'error', 'close').
+   */
+  tapBody?: (res: http.IncomingMessage) => boolean;
 }
 
 /** How far an exchange got: its socket (once assigned), how it was opened, bytes of answer so far. */
@@ -66,6 +73,8 @@ export interface HttpExchange {
   socket: Socket;
   /** Set when the answer is a redirect that was not followed: why, in one sentence (secrets redacted). */
   redirectRefused?: string;
+  /** With `tapBody`: the socket reader; it owns the body when `tap.taken`. */
+  tap?: BodyTap;
 }
 
 export const USER_AGENT = 'realtime-inspector/0.1';
@@ -289,9 +298,11 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, he
         }
       }, ms);
     }
+    let tap: BodyTap | undefined;
     req.on('socket', (sock: Socket) => {
       reused = req.reusedSocket;
       socket = sock;
+      if (opts.tapBody) tap = new BodyTap(req, sock, opts.tapBody);
       startRead = sock.bytesRead;
       dialed = reused ? undefined : dialTraceOf(sock);
       if (opts.progress) {
@@ -345,6 +356,7 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, he
         url,
         times,
         socket: sock,
+        tap,
         finish: (extra) => {
           if (finished) return;
           finished = true;

@@ -115,11 +115,14 @@ export abstract class Session implements EventSink {
     };
   }
 
-  /** Stamps and records an event. Hot path: no copies, no formatting. */
-  emit(init: EventInit): InspectorEvent {
+  /**
+   * Stamps and records an event. Hot path: no copies, no formatting. `readAt`: when the bytes
+   * were read, for events parsed from a socket chunk whose time the transport took once.
+   */
+  emit(init: EventInit, readAt = -1): InspectorEvent {
     const ev = init as InspectorEvent;
     ev.seq = this.seq++;
-    ev.t = this.now();
+    ev.t = this.timeOf(readAt);
     this.log.push(ev);
     updateStats(this.stats, ev);
     this.notify(ev, ev);
@@ -134,13 +137,17 @@ export abstract class Session implements EventSink {
    */
   protected recordMessage(direction: 'in' | 'out', payload: Uint8Array | string, size: number, binary: boolean, opcode: number, overheadBytes: number, readAt = -1): void {
     const seq = this.seq++;
-    // readAt: when the bytes were read, if the transport knows (never before the previous event: t stays in seq order).
-    const t = readAt < 0 ? this.now() : Math.max(readAt, this.stats.lastT);
+    const t = this.timeOf(readAt);
     this.log.pushMessage(seq, t, direction, payload, size, binary, opcode, overheadBytes);
     updateStatsForMessage(this.stats, t, direction, size, overheadBytes);
     if (this.listeners.length || this.appendListeners.length) {
       this.notify(this.listeners.length ? this.log.at(this.log.size - 1) : undefined, undefined);
     }
+  }
+
+  /** Now, or the time the bytes were read (never before the previous event: t stays in seq order). */
+  private timeOf(readAt: number): number {
+    return readAt < 0 ? this.now() : Math.max(readAt, this.stats.lastT);
   }
 
   private notify(ev: InspectorEvent | undefined, appended: InspectorEvent | undefined): void {

@@ -15,7 +15,9 @@ import { SseStreamInspector, formatByteLimit } from './sseStream';
  * stop on 204, the status and content-type checks); it gets a fetch built on httpRequest(),
  * so every (re)connect is logged with headers and timings. The body passes through
  * SseStreamInspector, which logs every field raw; eventsource is fed only a small control
- * stream (ids and retry), so the payload is parsed once.
+ * stream (ids and retry), so the payload is parsed once. An event stream's body is read
+ * from the socket by BodyTap (chunked framing decoded there, one delivery per socket read,
+ * the framing counted in each event's overheadBytes); other bodies go through node:http.
  */
 
 /** What browsers and eventsource use when the server never sent `retry` (the spec leaves it to the client). */
@@ -73,6 +75,8 @@ export class SseSession extends Session {
   private versionLogged = false;
   private unknownFieldNotices = 0;
   private lastId: string | undefined;
+  /** When the socket chunk being parsed was read. */
+  private chunkT = 0;
   private idDirty = false;
   private limit?: { kind: 'line' | 'event'; limit: number };
   private opening?: { promise: Promise<void>; resolve: () => void; reject: (e: ConnectError) => void; settled: boolean };
@@ -212,6 +216,7 @@ export class SseSession extends Session {
           headersTimeoutMs: this.options.timeoutMs ?? DEFAULTS.timeoutMs,
           signal,
           redirects: this.options.redirects ?? 'same-origin',
+          tapBody: isEventStream,
         });
       } catch (err) {
         if (signal.aborted || this.ended) throw abortError();
@@ -274,11 +279,21 @@ export class SseSession extends Session {
     this.unknownFieldNotices = 0;
     enqueueControl(conn, CONTROL_RETRY_ZERO);
     const res = conn.res;
-    res.on('data', (chunk: Buffer) => this.onChunk(conn, chunk));
+    const tap = conn.ex.tap?.taken ? conn.ex.tap : undefined;
+    if (tap) {
+      // The body's bytes come from the socket (BodyTap); res only ends. Started on the next tick, like the 'data' of a resumed stream.
+      process.nextTick(() => {
+        if (!conn.done) tap.start({ data: (chunk, marks, markCount) => this.onChunk(conn, chunk, marks, markCount), error: (e) => this.onBodyError(conn, e) });
+      });
+      res.resume();
+    } else {
+      res.on('data', (chunk: Buffer) => this.onChunk(conn, chunk));
+    }
     res.on('end', () => this.streamEnded(conn, 'end'));
     res.on('error', (e) => this.streamEnded(conn, 'error', e));
     res.on('close', () => this.streamEnded(conn, 'error', conn.early));
     if (conn.early || res.destroyed) {
+      if (tap?.error) return this.onBodyError(conn, tap.error);
       this.streamEnded(conn, 'error', conn.early);
       return;
     }
@@ -288,11 +303,13 @@ export class SseSession extends Session {
   }
 
   /** Hot path: bytes from the stream. */
-  private onChunk(conn: Connection, chunk: Buffer): void {
+  private onChunk(conn: Connection, chunk: Buffer, framing?: readonly number[], framingCount?: number): void {
     if (conn.done) return;
-    if (this.idleTimer) conn.lastByteAt = this.now();
+    // One clock read per socket chunk: the time of every event it holds (as for WebSocket messages).
+    this.chunkT = this.now();
+    if (this.idleTimer) conn.lastByteAt = this.chunkT;
     this.idDirty = false;
-    if (!this.inspector.push(chunk)) {
+    if (!this.inspector.push(chunk, framing, framingCount)) {
       const l = this.limit!;
       const message =
         l.kind === 'line'
@@ -304,6 +321,13 @@ export class SseSession extends Session {
     }
     // Only ids reach eventsource (once per chunk), so it sends the right Last-Event-ID.
     if (this.idDirty) enqueueControl(conn, Buffer.from(`id: ${this.lastId}\ndata\n\n`));
+  }
+
+  /** The chunked framing of the body is malformed (BodyTap): said once, then the stream ends like a broken connection. */
+  private onBodyError(conn: Connection, err: Error): void {
+    if (conn.done || this.ended) return;
+    this.emit({ type: 'error', code: (err as NodeJS.ErrnoException).code ?? 'BAD_CHUNKED_ENCODING', message: this.redact(err.message), requestId: conn.requestId, fatal: false });
+    this.streamEnded(conn, 'error', err);
   }
 
   /** Hot path: one event object per SSE event, payload by reference. */
@@ -329,7 +353,7 @@ export class SseSession extends Session {
       overheadBytes,
     };
     if (hidden) ev.redacted = true;
-    this.emit(ev);
+    this.emit(ev, this.chunkT);
   };
 
   private onRetryField(raw: string, value: number | undefined): void {
@@ -533,6 +557,14 @@ export class SseSession extends Session {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
+}
+
+/** The responses eventsource accepts as a stream (200, text/event-stream): only their bodies are read from the socket directly. */
+function isEventStream(res: IncomingMessage): boolean {
+  if (res.statusCode !== 200) return false;
+  const v = res.headers['content-type'];
+  if (v === undefined) return false;
+  return (Array.isArray(v) ? v.join(', ') : String(v)).toLowerCase().startsWith('text/event-stream');
 }
 
 /**

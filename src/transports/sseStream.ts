@@ -65,6 +65,8 @@ export class SseStreamInspector {
   /** Dispatches predicted by the byte scan, consumed by onEvent: [size, overhead, retry or -1] per event. Reused, never shrunk. */
   private readonly dispatches: number[] = [];
   private dispatchHead = 0;
+  /** End of the predicted entries: the array keeps its length (setting it to 0 would free and regrow its store every chunk). */
+  private dispatchTail = 0;
   /** Raw values of retry lines, consumed by the parser's retry callbacks. */
   private readonly retries: string[] = [];
   private retryHead = 0;
@@ -89,7 +91,7 @@ export class SseStreamInspector {
       onEvent: (ev: EventSourceMessage) => {
         const q = this.dispatches;
         const h = this.dispatchHead;
-        if (h < q.length) {
+        if (h < this.dispatchTail) {
           this.dispatchHead = h + 3;
           this.handlers.onEvent(ev.data, ev.event, ev.id, q[h + 2] < 0 ? undefined : q[h + 2], q[h], q[h + 1]);
         } else {
@@ -123,30 +125,42 @@ export class SseStreamInspector {
     this.crlfStyle = true;
     this.bomHold = EMPTY;
     this.resetBlock();
-    this.dispatches.length = 0;
     this.dispatchHead = 0;
+    this.dispatchTail = 0;
     this.retries.length = 0;
     this.retryHead = 0;
     this.limitHit = false;
   }
 
-  /** Feeds bytes as they arrived. Returns false once a limit has stopped the inspector. */
-  push(chunk: Uint8Array): boolean {
+  /**
+   * Feeds bytes as they arrived. Returns false once a limit has stopped the inspector.
+   * `framing` (its first `framingCount` entries, default all: [offset, bytes, ...], offsets
+   * ascending into `chunk`): transport bytes that were on the wire around this payload (HTTP
+   * chunk framing); each is counted in the overhead of the event whose line holds that offset.
+   */
+  push(chunk: Uint8Array, framing?: readonly number[], framingCount = framing ? framing.length : 0): boolean {
     if (this.limitHit) return false;
     let b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    /** Added to a framing offset to make it an offset into `b`. */
+    let shift = 0;
     if (this.bomHold !== undefined) {
-      const head = this.bomHold.length ? Buffer.concat([this.bomHold, b]) : b;
+      const held = this.bomHold.length;
+      const head = held ? Buffer.concat([this.bomHold, b]) : b;
       if (head.length < 3 && isBomPrefix(head)) {
         this.bomHold = Buffer.from(head);
+        for (let k = 1; k < framingCount; k += 2) this.blockBytes += framing![k];
         return true;
       }
       this.bomHold = undefined;
       b = head;
+      shift = held;
       if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
         this.blockBytes += 3;
         b = b.subarray(3);
+        shift -= 3;
       }
     }
+    let mark = framingCount > 0 ? 0 : -1;
     const n = b.length;
     const max = this.maxLineBytes;
     let i = 0;
@@ -163,8 +177,9 @@ export class SseStreamInspector {
     let cr = b.indexOf(CR, i);
     let lf = b.indexOf(LF, i);
     while (i < n) {
-      if (lf !== -1 && lf < i) lf = b.indexOf(LF, i);
-      if (cr !== -1 && cr < i) cr = b.indexOf(CR, i);
+      // A line end right at i (the blank line ending an event) is seen without a call into indexOf.
+      if (lf !== -1 && lf < i) lf = b[i] === LF ? i : b.indexOf(LF, i);
+      if (cr !== -1 && cr < i) cr = b[i] === CR ? i : b.indexOf(CR, i);
       let end: number;
       let next: number;
       if (cr === -1) {
@@ -185,6 +200,14 @@ export class SseStreamInspector {
           this.crGuess = this.crlfStyle ? 1 : 0;
         }
       }
+      if (mark >= 0) {
+        // Framing that arrived before this line's end belongs to this line's block.
+        while (mark < framingCount && framing![mark] + shift < next) {
+          this.blockBytes += framing![mark + 1];
+          mark += 2;
+        }
+        if (mark >= framingCount) mark = -1;
+      }
       if (this.pendingLen) {
         // The line began in an earlier chunk: join it (once) and feed it on its own, first.
         const total = this.pendingLen + (end - i);
@@ -204,6 +227,10 @@ export class SseStreamInspector {
       i = next;
     }
     if (!this.flush(b, runStart, runEnd)) return false;
+    if (mark >= 0) {
+      // Framing inside the unfinished line: its block is the current one.
+      for (; mark < framingCount; mark += 2) this.blockBytes += framing![mark + 1];
+    }
     if (i < n) {
       if (this.pendingLen + (n - i) > max) return this.stop('line');
       // Copied: the caller may reuse its buffer, and a partial line is usually short.
@@ -234,9 +261,9 @@ export class SseStreamInspector {
   private feed(text: string): boolean {
     this.parser.feed(text);
     // Everything predicted for this text has been consumed: reuse the arrays.
-    if (this.dispatchHead >= this.dispatches.length) {
-      this.dispatches.length = 0;
+    if (this.dispatchHead >= this.dispatchTail) {
       this.dispatchHead = 0;
+      this.dispatchTail = 0;
     }
     if (this.retryHead >= this.retries.length) {
       this.retries.length = 0;
@@ -252,7 +279,14 @@ export class SseStreamInspector {
     const len = e - s;
     if (len === 0) {
       // Blank line: the parser dispatches iff the block had a data line.
-      if (this.dataLines > 0) this.dispatches.push(this.dataBytes, this.blockBytes - this.dataBytes, this.blockRetry);
+      if (this.dataLines > 0) {
+        const q = this.dispatches;
+        const t = this.dispatchTail;
+        q[t] = this.dataBytes;
+        q[t + 1] = this.blockBytes - this.dataBytes;
+        q[t + 2] = this.blockRetry;
+        this.dispatchTail = t + 3;
+      }
       this.resetBlock();
       return true;
     }

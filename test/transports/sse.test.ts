@@ -196,10 +196,12 @@ describe('SseSession against real node:http servers', () => {
         { data: 'line1\nline2', sse: { event: 'message', id: undefined, retry: undefined }, direction: 'in', binary: false, requestId: req.requestId },
       ],
     );
+    // Each write is one HTTP chunk: its framing (hex size, CRLF, and the CRLF after the data) is the event's too.
+    const chunkFraming = (block: string): number => Buffer.byteLength(block).toString(16).length + 4;
     assert.equal(msgs[0].size, 5);
-    assert.equal(msgs[0].overheadBytes, Buffer.byteLength(block1) - 5);
+    assert.equal(msgs[0].overheadBytes, Buffer.byteLength(block1) - 5 + chunkFraming(block1));
     assert.equal(msgs[1].size, 11);
-    assert.equal(msgs[1].overheadBytes, Buffer.byteLength(block2) - 11);
+    assert.equal(msgs[1].overheadBytes, Buffer.byteLength(block2) - 11 + chunkFraming(block2));
     assert.deepEqual(
       all(s, 'comment').map((c) => c.text),
       ['welcome'],

@@ -341,6 +341,37 @@ describe('SSE stream inspector (WHATWG event stream rules, any chunking)', () =>
     }
   });
 
+  it('adds transport framing at an offset to the event whose line holds it, in any chunking, BOM included', () => {
+    // 10 framing bytes before each event's first byte, 3 more inside the first event's data line.
+    const input = bytes('\ufeffdata: one\n\n: c\ndata: two\r\n\r\ndata: three\n\n');
+    const starts = [0, input.indexOf('data: one') + 6, input.indexOf(': c'), input.indexOf('data: three')];
+    const framing = [10, 3, 10, 10];
+    const plain = run([input]).events;
+    for (const { name, chunks } of chunkings(input)) {
+      const recs: Rec[] = [];
+      const ins = inspector(recs, 1024);
+      let at = 0;
+      for (const c of chunks) {
+        const marks: number[] = [];
+        starts.forEach((p, k) => {
+          if (p >= at && p < at + c.length) marks.push(p - at, framing[k]);
+        });
+        ins.push(c, marks);
+        at += c.length;
+      }
+      const evs = recs.filter((r): r is Extract<Rec, { kind: 'event' }> => r.kind === 'event');
+      assert.deepEqual(
+        evs.map((e) => [e.data, e.overhead]),
+        [
+          ['one', plain[0].overhead + 13],
+          ['two', plain[1].overhead + 10],
+          ['three', plain[2].overhead + 10],
+        ],
+        name,
+      );
+    }
+  });
+
   it('formats limits as people say them', () => {
     assert.equal(formatByteLimit(1024 * 1024), '1 MiB');
     assert.equal(formatByteLimit(64 * 1024), '64 KiB');
