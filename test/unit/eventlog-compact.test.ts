@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMPACT_BASE_BYTES, EventLog, INLINE_MAX } from '../../src/shared/eventLog';
+import { COMPACT_BASE_BYTES, EventLog, INLINE_MAX, pooledSlabBytes } from '../../src/shared/eventLog';
 import type { InspectorEvent, MessageEvent } from '../../src/shared/events';
 
 /** Deterministic payload for seq: its size varies, its bytes say which seq it belongs to. */
@@ -121,6 +121,22 @@ describe('EventLog.pushMessage (compact messages)', () => {
     const held = (log.at(0) as MessageEvent).data as Uint8Array;
     for (let seq = 1; seq < 5000; seq++) put(log, seq, seq, 'in', Buffer.alloc(1000, 9), true, 2, 2);
     assert.deepEqual([...held], [1, 2, 3]);
+  });
+
+  it('a cleared log gives its slabs to the next log, which reads back only its own messages', () => {
+    const a = new EventLog(10_000);
+    for (let seq = 0; seq < 3000; seq++) put(a, seq, seq, 'in', payloadOf(seq, 1000), true, 2, 2);
+    const before = pooledSlabBytes();
+    a.clear();
+    const given = pooledSlabBytes() - before;
+    assert.ok(given >= 1024 * 1024, `slabs went to the pool (${given} B)`);
+    const b = new EventLog(10);
+    put(b, 0, 0, 'in', Buffer.from('fresh'), false, 1, 2);
+    assert.equal(pooledSlabBytes(), before + given - 1024 * 1024, 'the new log took one slab from the pool');
+    assert.equal((b.at(0) as MessageEvent).data, 'fresh');
+    assert.equal(a.size, 0);
+    put(a, 3000, 3000, 'in', Buffer.from('again'), false, 1, 2);
+    assert.equal((a.at(0) as MessageEvent).data, 'again');
   });
 
   it('keeps the byte budget with compact messages, and the newest is always kept', () => {
