@@ -53,7 +53,8 @@ const isCompact = (slot: Slot): slot is Slab | Uint8Array | string => typeof slo
 /** Buffer when running in Node (binary payloads stay Buffers, as ws hands them), Uint8Array in a browser. */
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array; allocUnsafe(n: number): Uint8Array } }).Buffer;
 const allocBytes = (n: number, slow = false): Uint8Array => (NodeBuffer ? (slow ? NodeBuffer.allocUnsafeSlow(n) : NodeBuffer.allocUnsafe(n)) : new Uint8Array(n));
-const utf8 = new TextDecoder();
+// ignoreBOM: a payload starting with U+FEFF keeps it (the default decoder would drop it; Buffer.toString keeps it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 function payloadBytes(ev: InspectorEvent): number {

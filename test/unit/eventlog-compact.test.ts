@@ -50,6 +50,19 @@ describe('EventLog.pushMessage (compact messages)', () => {
     assert.equal(log.bytes, 2 * COMPACT_BASE_BYTES + Buffer.byteLength('naïve → ok') + Buffer.byteLength(large));
   });
 
+  it('text reads back exactly as Buffer.toString would give it: a leading BOM kept, bad UTF-8 as U+FFFD', () => {
+    const log = new EventLog(10);
+    const bom = Buffer.from('\uFEFFhello');
+    const bad = Buffer.from([0x61, 0xff, 0x62]);
+    put(log, 0, 0, 'in', bom, false, 1, 2);
+    put(log, 1, 1, 'in', bad, false, 1, 2);
+    const big = Buffer.concat([Buffer.from('\uFEFF'), Buffer.alloc(INLINE_MAX, 'b')]);
+    put(log, 2, 2, 'in', big, false, 1, 4);
+    assert.equal((log.at(0) as MessageEvent).data, bom.toString());
+    assert.equal((log.at(1) as MessageEvent).data, bad.toString());
+    assert.equal((log.at(2) as MessageEvent).data, big.toString());
+  });
+
   it('copies small payloads: the caller may reuse its buffer at once', () => {
     const log = new EventLog(10);
     const buf = Buffer.from('first');
