@@ -117,7 +117,8 @@ export class EventLog {
    * Records a message without an event object; readers get the same MessageEvent push()
    * would have kept: `{ type, direction, size, binary, data, opcode, overheadBytes, seq, t }`
    * (opcode omitted when 0). Text given as bytes is stored as such and decoded when read;
-   * text given as a string is encoded (`size` must be its UTF-8 length). A payload of at most
+   * text given as a string is encoded (a lone surrogate becomes U+FFFD, as on the wire; a
+   * `size` that is not its UTF-8 length keeps the string as it is). A payload of at most
    * INLINE_MAX bytes is copied, so the caller may reuse its buffer; a larger one is kept by
    * reference and must not change afterwards.
    */
@@ -126,20 +127,7 @@ export class EventLog {
     if (this.tArr === undefined) this.allocCompact();
     let i = this.head + this.count;
     if (i >= this.cap) i -= this.cap;
-    if (size <= INLINE_MAX) {
-      let slab = this.slab;
-      let pos = this.slabPos;
-      if (slab === undefined || pos + size > SLAB_BYTES) {
-        slab = this.nextSlab();
-        pos = 0;
-      }
-      if (typeof payload === 'string') utf8Encoder.encodeInto(payload, slab.bytes.subarray(pos, pos + size));
-      else slab.bytes.set(payload, pos);
-      slab.live++;
-      this.offArr![i] = pos;
-      this.slabPos = pos + size;
-      this.ring[i] = slab;
-    } else {
+    if (!(size <= INLINE_MAX && this.copyIn(i, payload, size))) {
       this.offArr![i] = 0;
       this.ring[i] = payload;
     }
@@ -152,6 +140,26 @@ export class EventLog {
     this._total++;
     this._bytes += COMPACT_BASE_BYTES + size;
     if (this._bytes > this.maxBytes) this.trimToBudget();
+  }
+
+  /** Copies a payload into the current slab for slot i; false (nothing written) when text's UTF-8 length is not `size`. */
+  private copyIn(i: number, payload: Uint8Array | string, size: number): boolean {
+    let slab = this.slab;
+    let pos = this.slabPos;
+    if (slab === undefined || pos + size > SLAB_BYTES) {
+      slab = this.nextSlab();
+      pos = 0;
+    }
+    if (typeof payload === 'string') {
+      // A wrong size would leave old slab bytes in the message: keep such a string as it is.
+      const r = utf8Encoder.encodeInto(payload, slab.bytes.subarray(pos, pos + size));
+      if (r.read !== payload.length || r.written !== size) return false;
+    } else slab.bytes.set(payload, pos);
+    slab.live++;
+    this.offArr![i] = pos;
+    this.slabPos = pos + size;
+    this.ring[i] = slab;
+    return true;
   }
 
   private trimToBudget(): void {

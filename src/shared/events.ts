@@ -303,7 +303,10 @@ export function decodeText(bytes: Uint8Array): string {
   return textDecoder.decode(bytes);
 }
 
-/** Byte length of a string in UTF-8 without allocating. */
+/**
+ * Byte length of a string in UTF-8 without allocating, as TextEncoder and Buffer.from encode
+ * it: a surrogate pair is 4 bytes, a lone surrogate becomes U+FFFD (3 bytes).
+ */
 export function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -311,8 +314,11 @@ export function utf8Length(s: string): number {
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
     } else n += 3;
   }
   return n;

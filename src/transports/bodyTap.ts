@@ -48,8 +48,8 @@ const CR = 13;
 const LF = 10;
 /** Longest chunk size line (size, extensions, CRLF) accepted. */
 const MAX_SIZE_LINE = 8 * 1024;
-/** Hex digits of a chunk size: 13 are enough for 2^52, the largest exact integer. */
-const MAX_SIZE_DIGITS = 13;
+/** Largest chunk size accepted: 2^52, so the size stays an exact integer. */
+const MAX_CHUNK_SIZE = 2 ** 52;
 
 const enum St {
   Size,
@@ -61,7 +61,11 @@ const enum St {
 }
 
 export class BodyTap {
-  /** True once the tap owns the body (decided synchronously when the response head is parsed). */
+  /**
+   * True once the tap owns the body. Set when node's parser returns from the read holding the
+   * end of the head, i.e. after node's 'response' listeners ran: read it once httpRequest has
+   * resolved, never inside a 'response' listener (it would still be false there).
+   */
   taken = false;
   /** Framing bytes de-chunked so far (size lines and CRLFs of data chunks; the last chunk is node's). */
   framingBytes = 0;
@@ -227,8 +231,10 @@ export class BodyTap {
           const c = d[i];
           const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
           if (v >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) return this.fail(d, from, total, 'a chunk size too large');
+            // By value, not digit count: node accepts zero-padded sizes (00000000000005).
+            this.digits++;
             this.size = this.size * 16 + v;
+            if (this.size > MAX_CHUNK_SIZE) return this.fail(d, from, total, 'a chunk size too large');
             i++;
           } else if (this.digits > 0 && (c === CR || c === 0x3b)) {
             this.st = c === CR ? St.SizeLF : St.Ext;

@@ -43,6 +43,7 @@ export interface HttpRequestOptions {
    * A streamed body the caller reads from the socket itself (see BodyTap): called with each
    * hop's final response head; when it returns true and the body is chunked or close-delimited,
    * the exchange's `tap` owns the body and `res` emits no 'data' (only 'end', 'error', 'close').
+   * Check `tap.taken` after httpRequest resolves, not in a 'response' listener.
    */
   tapBody?: (res: http.IncomingMessage) => boolean;
 }

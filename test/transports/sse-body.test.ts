@@ -122,6 +122,15 @@ describe('SSE body read from the socket', () => {
     });
   }
 
+  it('accepts zero-padded chunk sizes, as node:http does (the limit is on the value, not the digits)', async () => {
+    const data = 'data: zp\n\n';
+    const line = `${'0'.repeat(15)}${Buffer.byteLength(data).toString(16)}\r\n`;
+    const s = await record([Buffer.from(HEAD + line + data + '\r\n0\r\n\r\n')]);
+    const m = await waitFor(s, 'message', (e) => e.data === 'zp');
+    assert.equal(m.overheadBytes, 8 + Buffer.byteLength(line) + 2, 'SSE field name and blank line, plus the whole size line and CRLF');
+    assert.deepEqual(events(s, 'error'), []);
+  });
+
   it('reads a body without framing to the connection close', async () => {
     const head = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n';
     const s = await record([Buffer.from(head + 'data: a\n\n'), Buffer.from('data: b\r\n\r\nda'), Buffer.from('ta: c\n\n')], 'end');

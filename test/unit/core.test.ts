@@ -218,7 +218,7 @@ describe('previews and rows', () => {
   });
 
   it('counts UTF-8 bytes like Buffer does', () => {
-    for (const s of ['', 'abc', 'héllo', '€', '𝄞 music', 'a\u0800b']) assert.equal(utf8Length(s), Buffer.byteLength(s), s);
+    for (const s of ['', 'abc', 'héllo', '€', '𝄞 music', 'a\u0800b', 'a\uD800\u00e9b', 'x\uD83D', '\uDC00y', '\uD800\uD800\uDC00']) assert.equal(utf8Length(s), Buffer.byteLength(s), s);
   });
 
   it('builds a row for every event kind', () => {

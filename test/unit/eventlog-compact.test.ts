@@ -63,6 +63,20 @@ describe('EventLog.pushMessage (compact messages)', () => {
     assert.equal((log.at(2) as MessageEvent).data, big.toString());
   });
 
+  it('outgoing text with a lone surrogate reads back as it went on the wire (U+FFFD); a wrong size never shows stale slab bytes', () => {
+    const a = new EventLog(10);
+    put(a, 0, 0, 'out', 'Zsecret-from-before', false, 1, 6);
+    a.clear(); // its slab goes to the pool, bytes and all
+    const log = new EventLog(10);
+    const text = 'a\uD800\u00e9b';
+    put(log, 0, 0, 'out', text, false, 1, 6);
+    const m = log.at(0) as MessageEvent;
+    assert.equal(m.data, Buffer.from(text).toString());
+    assert.equal(m.size, Buffer.byteLength(text));
+    log.pushMessage(1, 1, 'out', '\uD800\u4e00', 4, false, 1, 6);
+    assert.equal((log.at(1) as MessageEvent).data, '\uD800\u4e00', 'kept as the string, not decoded from 4 bytes of a reused slab');
+  });
+
   it('copies small payloads: the caller may reuse its buffer at once', () => {
     const log = new EventLog(10);
     const buf = Buffer.from('first');
