@@ -74,6 +74,19 @@ async function closesAtOnce(s: Session): Promise<void> {
   assert.ok(performance.now() - t0 < 2000);
 }
 
+
+/** A server that sends `big` as a binary message `count` times, one after the other, then "done". */
+function bigMessages(big: Buffer, count: number): ReturnType<typeof pushServer> {
+  return pushServer((ws) => {
+    let i = 0;
+    const next = (): void => {
+      if (i++ < count) ws.send(big, { binary: true }, next);
+      else ws.send('done');
+    };
+    next();
+  });
+}
+
 describe('hostile: load', () => {
   it('a server pushing as fast as it can: every message counted, the log stays at its cap, the dropped counter counts, memory bounded, close() at once', async () => {
     const N = 60_000;
@@ -147,15 +160,7 @@ describe('hostile: load', () => {
   it('50 MB messages with the DEFAULT event cap: the byte budget bounds memory, not 100,000 × 50 MB', async () => {
     const SIZE = 50 * MB;
     const COUNT = 6;
-    const big = Buffer.alloc(SIZE, 0x62);
-    const srv = await pushServer((ws) => {
-      let i = 0;
-      const next = (): void => {
-        if (i++ < COUNT) ws.send(big, { binary: true }, next);
-        else ws.send('done');
-      };
-      next();
-    });
+    const srv = await bigMessages(Buffer.alloc(SIZE, 0x62), COUNT);
     const before = liveBytes();
     // A 120 MiB budget: two of the 50 MB messages fit, the rest are dropped and counted.
     const s = open('ws', srv.url, { logMaxBytes: 120 * MB, maxPayload: 64 * MB, perMessageDeflate: false });
@@ -176,14 +181,7 @@ describe('hostile: load', () => {
     const COUNT = 6;
     const cap = 4; // the last few events: at most three of the big messages stay in the log
     const big = Buffer.alloc(SIZE, 0x61);
-    const srv = await pushServer((ws) => {
-      let i = 0;
-      const next = (): void => {
-        if (i++ < COUNT) ws.send(big, { binary: true }, next);
-        else ws.send('done');
-      };
-      next();
-    });
+    const srv = await bigMessages(big, COUNT);
     const before = liveBytes();
     const s = open('ws', srv.url, { logCap: cap, maxPayload: 64 * MB, perMessageDeflate: false });
     await s.connect();

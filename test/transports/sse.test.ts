@@ -3,10 +3,10 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { InspectorEvent } from '../../src/shared/events';
 import type { ConnectOptions } from '../../src/shared/options';
 import { ConnectError } from '../../src/transports/session';
 import { SseSession } from '../../src/transports/sse';
+import { describeLog, eventsOf, waitFor } from '../helpers/session';
 
 /** The part of faye-websocket's EventSource server used here (the package ships no types). */
 interface FayeEventSource {
@@ -34,7 +34,6 @@ function loadFaye(): FayeModule {
 // ---------------------------------------------------------------------------------------
 // One real node:http server on 127.0.0.1:0; each test registers its own paths.
 
-type Ev<K extends InspectorEvent['type']> = Extract<InspectorEvent, { type: K }>;
 
 interface Seen {
   method: string;
@@ -107,24 +106,6 @@ function session(url: string, opts: Partial<ConnectOptions> = {}): SseSession {
   return s;
 }
 
-/** Resolves with the first event (already logged or still to come) matching `pred`. */
-function waitFor<K extends InspectorEvent['type']>(s: SseSession, type: K, pred: (e: Ev<K>) => boolean = () => true, timeoutMs = 8000): Promise<Ev<K>> {
-  const match = (e: InspectorEvent): e is Ev<K> => e.type === type && pred(e as Ev<K>);
-  for (const e of s.log) if (match(e)) return Promise.resolve(e);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} event matched in ${timeoutMs} ms; log: ${describeLog(s)}`));
-    }, timeoutMs);
-    const off = s.onEvent((e) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
-
 /** Waits for `closed` with a generous limit, so a hang fails with a message instead of a runner timeout. */
 async function closedWithin(s: SseSession, ms = 8000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -135,13 +116,7 @@ async function closedWithin(s: SseSession, ms = 8000): Promise<void> {
   clearTimeout(timer);
 }
 
-function describeLog(s: SseSession): string {
-  return [...s.log].map((e) => `${e.type}${'message' in e ? `(${e.message})` : ''}`).join(', ');
-}
-
-function all<K extends InspectorEvent['type']>(s: SseSession, type: K): Ev<K>[] {
-  return [...s.log].filter((e): e is Ev<K> => e.type === type);
-}
+const all = eventsOf;
 
 async function rejection(p: Promise<unknown>): Promise<ConnectError> {
   try {
