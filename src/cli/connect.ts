@@ -190,9 +190,8 @@ export async function runConnect(argv: string[], io: { stdout: NodeJS.WriteStrea
         .map(([, v]) => v),
     };
   }
-  if (values.proxy !== undefined) options.proxy = { url: values.proxy };
-  else if (values['no-proxy']) options.proxy = undefined;
-  else options.proxy ??= proxyFromEnv(options.url);
+  // The flags win; without them a saved connection's own proxy, else the environment.
+  options.proxy = values.proxy !== undefined || values['no-proxy'] ? proxyFor(options.url) : (options.proxy ?? proxyFor(options.url));
   const session = createSession(options);
   const write = values.json
     ? (ev: InspectorEvent) => io.stdout.write(toNdjsonLine(ev) + '\n')

@@ -265,9 +265,11 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, he
     const signal = opts.signal;
     if (signal?.aborted) reqOpts.signal = signal;
     // Without an agent the dial belongs to this request: a timeout or an abort ends it too.
-    const dialAbort = new AbortController();
+    // (Only then: a poll through the session's agent allocates none of it.)
+    let dialAbort: AbortController | undefined;
     let dialing: DialTrace | undefined;
     if (!agent) {
+      dialAbort = new AbortController();
       const dialSignal = signal ? AbortSignal.any([signal, dialAbort.signal]) : dialAbort.signal;
       const dialSettings = { insecure, ca: settings?.ca, proxy: settings?.proxy, timeoutMs: settings?.timeoutMs ?? DEFAULTS.timeoutMs, signal: dialSignal };
       reqOpts.createConnection = dialConnector(sink, isHttps, dialSettings, (t) => (dialing = t)) as unknown as https.RequestOptions['createConnection'];
@@ -295,7 +297,7 @@ function httpRequestOnce(sink: EventSink, opts: HttpRequestOptions, url: URL, he
         // node:http would only report the error once dial() gives up. Report it now.
         if (!socket) {
           onError(e);
-          dialAbort.abort();
+          dialAbort?.abort();
         }
       }, ms);
     }
