@@ -532,7 +532,7 @@ export const wsNoTls: HintRule = ({ transport, options, stats }): Hint | undefin
     transport: 'ws',
     message: `${url.protocol}//${url.host} runs without TLS${token ? ', and this session carries a credential in clear text' : ''}${loopback ? ' (on this machine that is harmless)' : ''}: proxies on the way may break the upgrade; use wss://.`,
     numbers: { scheme: 'ws', host: url.host, credential: token ? 'yes' : 'no' },
-    why: 'Transparent proxies and middleboxes on port 80 often strip or refuse the Upgrade header; and everything, the token included, is readable and changeable on the way.',
+    why: `Transparent proxies and middleboxes on plain-HTTP paths often strip or refuse the Upgrade header; and everything${token ? ', the credential included,' : ''} is readable and changeable on the way.`,
     suggestion: 'Use wss:// (TLS on 443): it passes proxies as opaque traffic and protects the credential and the messages.',
   };
 };

@@ -46,7 +46,8 @@ export function toRow(ev: InspectorEvent): EventRow {
         .join(' · ');
       break;
     case 'close':
-      row.label = String(ev.code);
+      // HTTP transports have no close code (0 in the event): "0" in a log column reads like one.
+      row.label = ev.code === 0 ? 'closed' : String(ev.code);
       row.preview = `closed by ${ev.by}${ev.reason ? `: ${oneLine(ev.reason)}` : ''}`;
       row.error = !ev.wasClean;
       break;

@@ -228,5 +228,7 @@ describe('previews and rows', () => {
     assert.equal(row.preview, 'abc');
     const err = toRow({ type: 'error', seq: 2, t: 3, code: 'ECONNREFUSED', message: 'refused', fatal: true });
     assert.equal(err.error, true);
+    assert.equal(toRow({ type: 'close', seq: 3, t: 4, code: 0, reason: 'done', by: 'client', wasClean: true }).label, 'closed', 'HTTP transports have no close code');
+    assert.equal(toRow({ type: 'close', seq: 4, t: 5, code: 1001, reason: '', by: 'server', wasClean: true }).label, '1001');
   });
 });

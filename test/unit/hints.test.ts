@@ -383,7 +383,10 @@ describe('WebSocket hints', () => {
   it('ws.no-tls: risk with a credential off this machine, info on loopback, quiet for wss', () => {
     const r = ws();
     assert.equal(fires(r.input({ url: 'ws://h.example/ws', auth: { method: 'bearer', token: 'abcd' } }), 'ws.no-tls').severity, 'risk');
-    assert.equal(fires(r.input({ url: 'ws://h.example/ws' }), 'ws.no-tls').severity, 'warning');
+    const plain = fires(r.input({ url: 'ws://h.example/ws' }), 'ws.no-tls');
+    assert.equal(plain.severity, 'warning');
+    assert.doesNotMatch(plain.why, /credential|token/, 'no credential, none named in the why');
+    assert.match(fires(r.input({ url: 'ws://h.example:8080/ws', auth: { method: 'bearer', token: 'abcd' } }), 'ws.no-tls').why, /the credential included/);
     assert.equal(fires(r.input({ url: 'ws://127.0.0.1:9/ws' }), 'ws.no-tls').severity, 'info');
     silent(r.input({ url: 'wss://h.example/ws' }), 'ws.no-tls');
   });
