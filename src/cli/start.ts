@@ -65,7 +65,7 @@ export async function runStart(argv: string[]): Promise<{ code: number }> {
   const out = (s: string) => process.stdout.write(s + '\n');
   let failures = 0;
   try {
-    if (!values.json) out(`${st.bold('Realtime Inspector')} — demo server on ${demo.httpUrl} (Ctrl-C stops it)\n`);
+    if (!values.json) out(`${st.bold('Realtime Inspector')} — demo server on ${demo.httpUrl} (the tour stops it when done)\n`);
     for (const transport of transports) {
       const ok = await tourOne(demo, transport, seconds, st, values.json ?? false, out);
       if (!ok) failures++;
